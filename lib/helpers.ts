@@ -1,0 +1,91 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import mime from 'mime-types';
+import { ArgumentTypeError, HttpError, describe } from './errors.js';
+import { expectInteger, expectString } from './arguments.js';
+import type { HttpRequest, HttpResponse, OutgoingHeaders } from './types.js';
+
+/**
+ * Builders for common responses. Each returns a plain response object, so
+ * the result can be printed, inspected in a test, or edited before it is
+ * returned.
+ */
+
+/** A `text/plain` response. */
+export function text(body: string, status = 200, headers: OutgoingHeaders = {}): HttpResponse {
+  return withType(String(body), status, headers, 'text/plain; charset=utf-8');
+}
+
+/** A `text/html` response. */
+export function html(body: string, status = 200, headers: OutgoingHeaders = {}): HttpResponse {
+  return withType(String(body), status, headers, 'text/html; charset=utf-8');
+}
+
+/** `value` serialised as JSON, with `application/json`. */
+export function json(value: unknown, status = 200, headers: OutgoingHeaders = {}): HttpResponse {
+  const body = JSON.stringify(value);
+  if (body === undefined) {
+    throw new ArgumentTypeError(`The "value" argument cannot be serialised as JSON. Received ${describe(value)}`);
+  }
+  return withType(body, status, headers, 'application/json; charset=utf-8');
+}
+
+/** A redirect to `location` (302 by default; 301, 303, 307 and 308 also make sense). */
+export function redirect(location: string, status = 302): HttpResponse {
+  expectString('location', location);
+  expectInteger('status', status, 300, 399);
+  return {
+    statuscode: status,
+    headers: { Location: encodeURI(safeDecode(location)) },
+    message: '',
+  };
+}
+
+/**
+ * The file at `path` (no directory listing, no path checks: the caller
+ * chose the path). Sends `Content-Type`, `Content-Length` and
+ * `Last-Modified`; a HEAD request gets the same head and no body.
+ * Rejects with `HttpError` 404 when there is no such file.
+ */
+export async function sendFile(path: string, request?: Pick<HttpRequest, 'verb'>): Promise<HttpResponse> {
+  expectString('path', path);
+  let info;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new HttpError(404, 'Not Found', { cause: error });
+    throw error;
+  }
+  if (!info.isFile()) throw new HttpError(404, 'Not Found');
+  const type = mime.contentType(basename(path)) || 'application/octet-stream';
+  return {
+    statuscode: 200,
+    headers: {
+      'Content-Type': type,
+      'Content-Length': info.size,
+      'Last-Modified': info.mtime.toUTCString(),
+    },
+    message: request?.verb === 'HEAD' ? undefined : createReadStream(path),
+  };
+}
+
+function withType(body: string, status: number, headers: OutgoingHeaders, type: string): HttpResponse {
+  expectInteger('status', status, 200, 599);
+  const hasType = Object.keys(headers).some((name) => name.toLowerCase() === 'content-type');
+  return {
+    statuscode: status,
+    headers: hasType ? { ...headers } : { 'Content-Type': type, ...headers },
+    message: body,
+  };
+}
+
+/** `encodeURI` after decoding keeps an already-encoded location from being encoded twice. */
+function safeDecode(location: string): string {
+  try {
+    return decodeURI(location);
+  } catch {
+    return location;
+  }
+}

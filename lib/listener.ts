@@ -1,0 +1,218 @@
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { corsHeaders, isPreflight, preflightHeaders } from './cors.js';
+import { ResponseError, statusOf } from './errors.js';
+import type { ResolvedOptions } from './options.js';
+import { formatLogLine, safelyReport } from './report.js';
+import { abortRequest, bodyOf, buildRequest } from './request.js';
+import { discardMessage } from './response-body.js';
+import { prepareResponse, type PreparedResponse } from './response-validate.js';
+import { writeResponse } from './response-write.js';
+import type { Callback, HttpRequest, OutgoingHeaderValue } from './types.js';
+
+/** What the listener shares with the server that owns it. */
+export interface ListenerContext {
+  httpdid: number;
+  scheme: 'http' | 'https';
+  /** True once `stopCallback` has begun: every later response closes its connection. */
+  readonly stopping: boolean;
+}
+
+/** An unread body this small is read and discarded to keep the connection; larger ones close it. */
+const DRAIN_LIMIT = 64 * 1024;
+
+/**
+ * Builds the function Node calls for each parsed request: it runs the
+ * request from parsed message to bytes on the wire, top to bottom:
+ * protocol checks, request dictionary, callback, validation, writing.
+ * It never throws and never lets a callback's failure escape.
+ */
+export function createRequestListener(callback: Callback, options: ResolvedOptions, context: ListenerContext) {
+  return function onRequest(message: IncomingMessage, res: ServerResponse, expectsContinue = false): void {
+    const refusal = protocolRefusal(message);
+    if (refusal !== undefined) {
+      sendPlain(res, refusal, true);
+      return;
+    }
+    if (isPreflight(options.cors, message)) {
+      res.writeHead(204, preflightHeaders(message).flat()).end();
+      return;
+    }
+
+    const started = options.log ? performance.now() : 0;
+    let continued = !expectsContinue;
+    const request = buildRequest(message, {
+      httpdid: context.httpdid,
+      scheme: context.scheme,
+      query: options.query,
+      maxBodySize: options.maxBodySize,
+      onFirstRead: () => {
+        if (continued) return;
+        continued = true;
+        res.writeContinue();
+      },
+    });
+    res.once('close', () => {
+      if (!res.writableFinished) abortRequest(request, new Error('The connection closed before the response was complete'));
+    });
+
+    const finish = (response: PreparedResponse) => {
+      const bodyUnread = !message.complete;
+      const keepsConnection = !context.stopping && (!bodyUnread || (continued && drainable(message, request)));
+      writeResponse(res, response, {
+        isHead: message.method === 'HEAD',
+        close: !keepsConnection,
+        onBodyError: (error) => safelyReport(options.onError, error, request),
+      }).then((bytes) => {
+        if (keepsConnection && !message.complete) drain(message, request);
+        if (options.log) logRequest(options, request, message, response.status, bytes, started);
+      }, (error: unknown) => safelyReport(options.onError, error, request));
+    };
+
+    const respond = (value: unknown) => {
+      if (res.destroyed) {
+        discardMessage((value as { message?: unknown } | null)?.message);
+        return;
+      }
+      let response: PreparedResponse;
+      try {
+        response = prepareResponse(value, responseContext(options, message));
+      } catch (error) {
+        discardMessage((value as { message?: unknown } | null)?.message);
+        fail(error);
+        return;
+      }
+      finish(response);
+    };
+
+    const fail = (error: unknown) => {
+      if (res.destroyed) return;
+      const status = statusOf(error);
+      if (status === undefined || status >= 500) safelyReport(options.onError, error, request);
+      finish(errorResponse(error, status ?? 500, options, message));
+    };
+
+    let result: unknown;
+    try {
+      result = callback(request);
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    // Synchronous callbacks are answered in the same tick: no promise, no timer.
+    if (!isThenable(result)) {
+      respond(result);
+      return;
+    }
+    awaitCallback(result, options.callbackTimeout, res).then(respond, fail);
+  };
+}
+
+/** Requests Node's parser accepts but this server will not serve. */
+function protocolRefusal(message: IncomingMessage): number | undefined {
+  if (message.httpVersionMajor > 1) return 505;
+  const coding = message.headers['transfer-encoding'];
+  if (coding !== undefined && coding.trim().toLowerCase() !== 'chunked') return 501;
+  return undefined;
+}
+
+function responseContext(options: ResolvedOptions, message: IncomingMessage) {
+  const cors = corsHeaders(options.cors, message);
+  const defaultHeaders: ReadonlyArray<readonly [string, OutgoingHeaderValue]> =
+    cors === undefined ? options.headers : [...options.headers, ...cors];
+  return { requestVersion: message.httpVersion as HttpRequest['version'], isHead: message.method === 'HEAD', defaultHeaders };
+}
+
+/**
+ * The response for a callback that threw. The http-errors convention decides
+ * what the client may see: 4xx messages are shown, 5xx bodies stay generic
+ * unless the error says `expose: true` or the listener has `exposeErrors`.
+ */
+function errorResponse(error: unknown, status: number, options: ResolvedOptions, message: IncomingMessage): PreparedResponse {
+  const details = error as { expose?: unknown; message?: unknown; headers?: unknown; stack?: unknown };
+  let text = STATUS_CODES[status] ?? 'Error';
+  if (typeof error === 'object' && error !== null && details.expose === true && typeof details.message === 'string') {
+    text = details.message;
+  } else if (options.exposeErrors) {
+    text = error instanceof Error ? String(error.stack ?? error) : `Non-error value thrown: ${String(error)}`;
+  }
+  const context = responseContext(options, message);
+  const headers = typeof details?.headers === 'object' && details.headers !== null ? details.headers : undefined;
+  try {
+    return prepareResponse({ statuscode: status, headers, message: `${text}\n` }, context);
+  } catch (invalid) {
+    // The error's own headers were malformed: answer without them.
+    if (invalid instanceof ResponseError) safelyReport(options.onError, invalid);
+    return prepareResponse({ statuscode: status, message: `${text}\n` }, context);
+  }
+}
+
+/** Settles with the callback's result, or rejects with a 503 when it takes longer than `timeout`. */
+function awaitCallback(result: PromiseLike<unknown>, timeout: number, res: ServerResponse): Promise<unknown> {
+  if (timeout === 0) return Promise.resolve(result);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(Object.assign(new Error(`The callback did not answer within ${timeout} ms`), {
+        status: 503, expose: true, code: 'ERR_CALLBACK_TIMEOUT',
+      }));
+      // A result that arrives after the 503 is released, never sent.
+      Promise.resolve(result).then((late) => discardMessage((late as { message?: unknown } | null)?.message), () => {});
+    }, timeout);
+    // A callback that never settles must not keep the process alive once the server is gone.
+    timer.unref();
+    res.once('close', () => clearTimeout(timer));
+    Promise.resolve(result).then(
+      (value) => { clearTimeout(timer); resolve(value); },
+      (error: unknown) => { clearTimeout(timer); reject(error); },
+    );
+  });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+function drainable(message: IncomingMessage, request: HttpRequest): boolean {
+  const body = bodyOf(request);
+  if (body !== undefined) return body.drainable(DRAIN_LIMIT);
+  const length = Number(message.headers['content-length']);
+  return Number.isSafeInteger(length) && length <= DRAIN_LIMIT;
+}
+
+function drain(message: IncomingMessage, request: HttpRequest): void {
+  const body = bodyOf(request);
+  if (body !== undefined) body.drain();
+  else message.resume();
+}
+
+/** A short plain-text answer for requests refused before the callback, closing the connection. */
+function sendPlain(res: ServerResponse, status: number, close: boolean): void {
+  const text = `${STATUS_CODES[status] ?? 'Error'}\n`;
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    ...(close ? { Connection: 'close' } : {}),
+  });
+  res.end(text);
+}
+
+function logRequest(
+  options: ResolvedOptions, request: HttpRequest, message: IncomingMessage,
+  statuscode: number, bytes: number | undefined, started: number,
+): void {
+  const entry = {
+    httpdid: request.httpdid,
+    remoteipstr: request.remoteipstr,
+    verb: message.method ?? '',
+    target: message.url ?? '',
+    version: message.httpVersion,
+    statuscode,
+    bytes,
+    durationMs: performance.now() - started,
+  };
+  try {
+    options.log!(formatLogLine(entry), entry);
+  } catch (error) {
+    safelyReport(options.onError, error, request);
+  }
+}

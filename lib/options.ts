@@ -1,0 +1,182 @@
+import { readFile } from 'node:fs/promises';
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { reportToStderr } from './report.js';
+import { queryOptions, type QueryOptions } from './query.js';
+import {
+  didYouMean, expectBoolean, expectFunction, expectInteger, expectOneOf, expectPlainObject,
+} from './arguments.js';
+import { ArgumentTypeError, ValueError, describe } from './errors.js';
+import type { HttpRequest, LogEntry, OutgoingHeaders } from './types.js';
+
+export type CorsMode = 'off' | 'on' | 'auto';
+
+/** PEM text (string or Buffer) or the path of a PEM file. */
+export type PemSource = string | Buffer;
+
+/** The third argument of `registerCallback`. Every field is optional. */
+export interface ServerOptions {
+  /** Largest body `text()`, `json()`, `form()` and `read()` accept, in bytes. Default 1 MiB. */
+  maxBodySize?: number;
+  /** Largest request head (request line and headers), in bytes. Default 16 KiB. */
+  maxHeaderSize?: number;
+  /** Time to receive the request head, in ms. Default 10 000. */
+  headersTimeout?: number;
+  /** Time to receive the whole request, body included, in ms; 0 disables. Default 120 000. */
+  requestTimeout?: number;
+  /** How long an idle keep-alive connection stays open, in ms. Default 5 000. */
+  keepAliveTimeout?: number;
+  /** Time the callback has to settle before the client gets 503, in ms; 0 disables. Default 30 000. */
+  callbackTimeout?: number;
+  /** Open connections at once; more are answered 503 and closed. Default 1 000. */
+  maxConnections?: number;
+  /** Open connections from one IP address at once; 0 disables. Default 256. */
+  maxConnectionsPerPeer?: number;
+  /** Serve HTTPS with this certificate and key. */
+  tls?: { cert: PemSource; key: PemSource };
+  /** Headers added to every response (the callback's own headers win). */
+  headers?: OutgoingHeaders;
+  /** `'on'`: CORS headers on every response; `'auto'`: when the request has `Origin`. Default `'off'`. */
+  cors?: CorsMode;
+  /** A log line per request: `true` prints to stdout, a function receives it. Default `false`. */
+  log?: boolean | ((line: string, entry: LogEntry) => void);
+  /** Receives callback errors and rejected responses. Default: one line on stderr. */
+  onError?: (error: Error, request?: HttpRequest) => void;
+  /** Show the error in the body of a 500 (as Seattle did). Default `false`. */
+  exposeErrors?: boolean;
+  /** Options passed to `qs.parse` for `querydict` and `form()`. */
+  query?: QueryOptions;
+}
+
+export interface ResolvedOptions {
+  maxBodySize: number;
+  maxHeaderSize: number;
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  callbackTimeout: number;
+  maxConnections: number;
+  maxConnectionsPerPeer: number;
+  tls: { cert: PemSource; key: PemSource } | undefined;
+  headers: Array<[string, string | number | readonly string[]]>;
+  cors: CorsMode;
+  log: ((line: string, entry: LogEntry) => void) | undefined;
+  onError: (error: Error, request?: HttpRequest) => void;
+  exposeErrors: boolean;
+  query: QueryOptions;
+}
+
+export const DEFAULTS = Object.freeze({
+  maxBodySize: 1024 * 1024,
+  maxHeaderSize: 16 * 1024,
+  headersTimeout: 10_000,
+  requestTimeout: 120_000,
+  keepAliveTimeout: 5_000,
+  callbackTimeout: 30_000,
+  maxConnections: 1_000,
+  maxConnectionsPerPeer: 256,
+});
+
+const KNOWN = [
+  'maxBodySize', 'maxHeaderSize', 'headersTimeout', 'requestTimeout', 'keepAliveTimeout',
+  'callbackTimeout', 'maxConnections', 'maxConnectionsPerPeer', 'tls', 'headers', 'cors', 'log',
+  'onError', 'exposeErrors', 'query',
+] as const;
+
+const MAX_TIMEOUT = 2 ** 31 - 1; // setTimeout's own ceiling
+
+/** Validates the options argument and fills in the defaults. Throws the contract's typed errors. */
+export function resolveOptions(input: unknown): ResolvedOptions {
+  const options = input === undefined ? {} : expectPlainObject('options', input);
+  for (const key of Object.keys(options)) {
+    if (!(KNOWN as readonly string[]).includes(key)) {
+      const hint = didYouMean(key, KNOWN);
+      throw new ValueError(
+        `The "options" argument has an unknown option "${key}".${hint ? ` Did you mean "${hint}"?` : ''}`,
+        'ERR_INVALID_ARG_VALUE',
+      );
+    }
+  }
+  const pick = <T>(key: string, check: (name: string, value: unknown) => T, fallback: T): T =>
+    options[key] === undefined ? fallback : check(`options.${key}`, options[key]);
+  const size = (name: string, value: unknown) => expectInteger(name, value, 1, Number.MAX_SAFE_INTEGER);
+  const time = (name: string, value: unknown) => expectInteger(name, value, 0, MAX_TIMEOUT);
+  const count = (name: string, value: unknown) => expectInteger(name, value, 0, Number.MAX_SAFE_INTEGER);
+
+  const resolved: ResolvedOptions = {
+    maxBodySize: pick('maxBodySize', size, DEFAULTS.maxBodySize),
+    maxHeaderSize: pick('maxHeaderSize', size, DEFAULTS.maxHeaderSize),
+    headersTimeout: pick('headersTimeout', time, DEFAULTS.headersTimeout),
+    requestTimeout: pick('requestTimeout', time, DEFAULTS.requestTimeout),
+    keepAliveTimeout: pick('keepAliveTimeout', time, DEFAULTS.keepAliveTimeout),
+    callbackTimeout: pick('callbackTimeout', time, DEFAULTS.callbackTimeout),
+    maxConnections: pick('maxConnections', (n, v) => expectInteger(n, v, 1, Number.MAX_SAFE_INTEGER), DEFAULTS.maxConnections),
+    maxConnectionsPerPeer: pick('maxConnectionsPerPeer', count, DEFAULTS.maxConnectionsPerPeer),
+    tls: pick('tls', checkTls, undefined),
+    headers: pick('headers', checkHeaders, []),
+    cors: pick('cors', (n, v) => expectOneOf(n, v, ['off', 'on', 'auto'] as const), 'off'),
+    log: pick('log', checkLog, undefined),
+    onError: pick('onError', (n, v) => expectFunction<ResolvedOptions['onError']>(n, v), reportToStderr),
+    exposeErrors: pick('exposeErrors', expectBoolean, false),
+    query: queryOptions(pick('query', (n, v) => expectPlainObject(n, v) as QueryOptions, undefined)),
+  };
+  if (resolved.requestTimeout !== 0 && resolved.headersTimeout > resolved.requestTimeout) {
+    throw new ValueError(
+      `The "options.headersTimeout" (${resolved.headersTimeout}) must not exceed "options.requestTimeout" (${resolved.requestTimeout}).`,
+      'ERR_OUT_OF_RANGE',
+    );
+  }
+  return resolved;
+}
+
+function checkTls(name: string, value: unknown): { cert: PemSource; key: PemSource } {
+  const tls = expectPlainObject(name, value);
+  for (const part of ['cert', 'key'] as const) {
+    const source = tls[part];
+    if (typeof source !== 'string' && !Buffer.isBuffer(source)) {
+      throw new ArgumentTypeError(
+        `The "${name}.${part}" option must be PEM text or a file path. Received ${describe(source)}`,
+      );
+    }
+  }
+  return { cert: tls.cert as PemSource, key: tls.key as PemSource };
+}
+
+function checkHeaders(name: string, value: unknown): ResolvedOptions['headers'] {
+  const headers = expectPlainObject(name, value);
+  const list: ResolvedOptions['headers'] = [];
+  for (const [key, header] of Object.entries(headers)) {
+    try {
+      validateHeaderName(key);
+      const values = Array.isArray(header) ? header : [header];
+      for (const item of values) {
+        if (typeof item !== 'string' && typeof item !== 'number') {
+          throw new ArgumentTypeError(
+            `The "${name}['${key}']" option must be a string, a number or an array of strings. Received ${describe(item)}`,
+          );
+        }
+        validateHeaderValue(key, String(item));
+      }
+    } catch (error) {
+      if (error instanceof ArgumentTypeError) throw error;
+      throw new ValueError(`The "${name}" option has an invalid header "${key}": ${(error as Error).message}`);
+    }
+    list.push([key, header as string | number | readonly string[]]);
+  }
+  return list;
+}
+
+function checkLog(name: string, value: unknown): ResolvedOptions['log'] {
+  if (value === false) return undefined;
+  if (value === true) return (line) => { process.stdout.write(`${line}\n`); };
+  if (typeof value === 'function') return value as ResolvedOptions['log'];
+  throw new ArgumentTypeError(`The "${name}" option must be a boolean or a function. Received ${describe(value)}`);
+}
+
+/** Reads `tls.cert` and `tls.key`: PEM text is used as is, anything else is a file path. */
+export async function loadTls(tls: { cert: PemSource; key: PemSource }): Promise<{ cert: Buffer | string; key: Buffer | string }> {
+  const load = async (source: PemSource) =>
+    Buffer.isBuffer(source) || source.includes('-----BEGIN') ? source : readFile(source);
+  const [cert, key] = await Promise.all([load(tls.cert), load(tls.key)]);
+  return { cert, key };
+}
+

@@ -1,0 +1,33 @@
+import type { HttpRequest, LogEntry } from './types.js';
+
+/**
+ * The default `onError`: one line on stderr naming the listener, the request
+ * and the reason, so that a broken callback is visible without a stack dump
+ * per request.
+ */
+export function reportToStderr(error: Error, request?: HttpRequest): void {
+  const where = request ? ` [httpdid ${request.httpdid}] ${request.verb} ${request.path}` : '';
+  const reason = `${error.name}: ${error.message}`.replace(/[\r\n]+/g, ' ');
+  process.stderr.write(`seattle-httpserver${where}: ${reason}\n`);
+}
+
+/** Calls the user's `onError` without letting a throwing reporter take the server down. */
+export function safelyReport(
+  onError: (error: Error, request?: HttpRequest) => void,
+  error: unknown,
+  request?: HttpRequest,
+): void {
+  const asError = error instanceof Error ? error : new Error(`Non-error value thrown: ${String(error)}`);
+  try {
+    onError(asError, request);
+  } catch (reporterError) {
+    reportToStderr(new Error(`onError threw: ${(reporterError as Error)?.message ?? String(reporterError)}`), request);
+  }
+}
+
+/** A Common Log Format-like line: who, when, what, status, bytes, time. */
+export function formatLogLine(entry: LogEntry, at: Date = new Date()): string {
+  const bytes = entry.bytes === undefined ? '-' : String(entry.bytes);
+  return `${entry.remoteipstr} [${at.toISOString()}] "${entry.verb} ${entry.target} HTTP/${entry.version}" ` +
+    `${entry.statuscode} ${bytes} ${entry.durationMs.toFixed(1)}ms`;
+}

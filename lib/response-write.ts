@@ -1,0 +1,141 @@
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { pipeline, type Readable } from 'node:stream';
+import { discardMessage, enforceLength, openStream } from './response-body.js';
+import type { PreparedResponse } from './response-validate.js';
+import type { OutgoingHeaderValue } from './types.js';
+
+export interface WriteOptions {
+  /** HEAD: send the head that GET would get, without the body. */
+  isHead: boolean;
+  /** Close the connection after this response whatever the callback said. */
+  close: boolean;
+  /** A body stream failed after the head was sent; the connection is destroyed. */
+  onBodyError: (error: Error) => void;
+}
+
+/** Statuses that never carry a body (RFC 9110, section 6.4.1). */
+const BODILESS = new Set([204, 304]);
+
+/**
+ * Puts a validated response on the wire. HTTP/1.1 goes through Node's own
+ * `ServerResponse` (keep-alive, chunked encoding, pipelining order); 1.0 and
+ * 0.9 answers are written to the socket directly, because Node always
+ * writes an `HTTP/1.1` status line, and they close the connection anyway.
+ *
+ * Resolves with the number of body bytes sent, or `undefined` when the
+ * connection went away first.
+ */
+export function writeResponse(res: ServerResponse, response: PreparedResponse, options: WriteOptions): Promise<number | undefined> {
+  const sendsBody = !options.isHead && !BODILESS.has(response.status);
+  if (!sendsBody) discardMessage(response.body.kind === 'stream' ? response.body.source : undefined);
+  return response.version === '1.1'
+    ? writeWithNode(res, response, sendsBody, options)
+    : writeToSocket(res, response, sendsBody, options);
+}
+
+function writeWithNode(
+  res: ServerResponse, response: PreparedResponse, sendsBody: boolean, options: WriteOptions,
+): Promise<number | undefined> {
+  const { body, status } = response;
+  const head: Array<string | number | readonly string[]> = [];
+  for (const [name, value] of framedHeaders(response)) head.push(name, value);
+  if (options.close && !response.close) head.push('Connection', 'close');
+  res.writeHead(status, response.statusMessage, head as unknown as string[]);
+
+  if (body.kind !== 'stream' || !sendsBody) {
+    const data = body.kind === 'bytes' && sendsBody ? body.data : undefined;
+    return finished(res, () => { res.end(data); }, data === undefined ? 0 : body.kind === 'bytes' ? body.length : 0);
+  }
+  return pipeBody(res, body.source, response.declaredLength, options);
+}
+
+function writeToSocket(
+  res: ServerResponse, response: PreparedResponse, sendsBody: boolean, options: WriteOptions,
+): Promise<number | undefined> {
+  return withSocket(res).then((socket) => {
+    if (socket === undefined) return undefined;
+    const { body } = response;
+    // HTTP/0.9 is the body alone: no status line, no headers.
+    const head = response.version === '0.9' ? '' : rawHead(response);
+    if (body.kind !== 'stream' || !sendsBody) {
+      const data = body.kind === 'bytes' && sendsBody ? body.data : undefined;
+      const length = data === undefined ? 0 : body.kind === 'bytes' ? body.length : 0;
+      return new Promise<number | undefined>((resolve) => {
+        socket.once('close', () => resolve(socket.writableFinished ? length : undefined));
+        if (head) socket.write(head, 'latin1');
+        if (data !== undefined) socket.write(data);
+        socket.end();
+      });
+    }
+    if (head) socket.write(head, 'latin1');
+    return pipeBody(socket, body.source, response.declaredLength, options);
+  });
+}
+
+/** Streams a body into `sink` with backpressure; a failing source destroys the connection. */
+function pipeBody(
+  sink: ServerResponse | Socket, source: unknown, declaredLength: number | undefined, options: WriteOptions,
+): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const stream: Readable = openStream(source);
+    let bytes = 0;
+    stream.on('data', (chunk: Buffer | string) => { bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length; });
+    const done = (error?: NodeJS.ErrnoException | null) => {
+      if (!error) { resolve(bytes); return; }
+      // The client leaving is not the callback's fault; a failing body is.
+      if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE') options.onBodyError(error);
+      resolve(undefined);
+    };
+    if (declaredLength === undefined) pipeline(stream, sink, done);
+    else pipeline(stream, enforceLength(declaredLength), sink, done);
+  });
+}
+
+/** Runs `write` and resolves once the response is finished (bytes) or abandoned (undefined). */
+function finished(res: ServerResponse, write: () => void, bytes: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    res.once('close', () => resolve(res.writableFinished ? bytes : undefined));
+    write();
+  });
+}
+
+/**
+ * The socket of this response, once the responses pipelined before it are
+ * done; `undefined` when the connection closes first.
+ */
+function withSocket(res: ServerResponse): Promise<Socket | undefined> {
+  if (res.socket) return Promise.resolve(res.socket as Socket);
+  return new Promise((resolve) => {
+    const onSocket = (socket: Socket) => { res.off('close', onClose); resolve(socket); };
+    const onClose = () => { res.off('socket', onSocket); resolve(undefined); };
+    res.once('socket', onSocket);
+    res.once('close', onClose);
+  });
+}
+
+/** The headers to send, with the framing the library decides (Content-Length for known bodies). */
+function framedHeaders(response: PreparedResponse): Array<[string, OutgoingHeaderValue]> {
+  const { body, status } = response;
+  if (response.declaredLength !== undefined || BODILESS.has(status)) {
+    return BODILESS.has(status) && status === 204
+      ? response.headers.filter(([name]) => name.toLowerCase() !== 'content-length')
+      : response.headers;
+  }
+  if (body.kind === 'bytes') return [...response.headers, ['Content-Length', body.length]];
+  if (body.kind === 'none') return [...response.headers, ['Content-Length', 0]];
+  return response.headers;
+}
+
+function rawHead(response: PreparedResponse): string {
+  let head = `HTTP/${response.version} ${response.status} ${response.statusMessage}\r\n`;
+  let hasDate = false;
+  for (const [name, value] of framedHeaders(response)) {
+    const lower = name.toLowerCase();
+    if (lower === 'connection' || lower === 'keep-alive') continue;
+    if (lower === 'date') hasDate = true;
+    for (const item of Array.isArray(value) ? value : [value]) head += `${name}: ${item}\r\n`;
+  }
+  if (!hasDate) head += `Date: ${new Date().toUTCString()}\r\n`;
+  return `${head}Connection: close\r\n\r\n`;
+}
