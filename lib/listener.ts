@@ -22,6 +22,13 @@ export interface ListenerContext {
 const DRAIN_LIMIT = 64 * 1024;
 
 /**
+ * Connections whose current response closes them. Node still parses and
+ * dispatches requests pipelined behind it; their callbacks must not run,
+ * since their answers can never be sent.
+ */
+const closingConnections = new WeakSet<object>();
+
+/**
  * Builds the function Node calls for each parsed request: it runs the
  * request from parsed message to bytes on the wire, top to bottom:
  * protocol checks, request dictionary, callback, validation, writing.
@@ -29,8 +36,10 @@ const DRAIN_LIMIT = 64 * 1024;
  */
 export function createRequestListener(callback: Callback, options: ResolvedOptions, context: ListenerContext) {
   return function onRequest(message: IncomingMessage, res: ServerResponse, expectsContinue = false): void {
+    if (closingConnections.has(message.socket)) return;
     const refusal = protocolRefusal(message);
     if (refusal !== undefined) {
+      closingConnections.add(message.socket);
       sendPlain(res, refusal, true);
       return;
     }
@@ -57,14 +66,15 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
     });
 
     const finish = (response: PreparedResponse) => {
-      const bodyUnread = !message.complete;
-      const keepsConnection = !context.stopping && (!bodyUnread || (continued && drainable(message, request)));
+      const keepsConnection = !context.stopping &&
+        (!hasUnreadBody(message) || (continued && drainable(message, request)));
+      if (!keepsConnection || response.close || response.version !== '1.1') closingConnections.add(message.socket);
       writeResponse(res, response, {
         isHead: message.method === 'HEAD',
         close: !keepsConnection,
         onBodyError: (error) => safelyReport(options.onError, error, request),
       }).then((bytes) => {
-        if (keepsConnection && !message.complete) drain(message, request);
+        if (keepsConnection && hasUnreadBody(message)) drain(message, request);
         if (options.log) logRequest(options, request, message, response.status, bytes, started);
       }, (error: unknown) => safelyReport(options.onError, error, request));
     };
@@ -170,6 +180,19 @@ function awaitCallback(result: PromiseLike<unknown>, timeout: number, res: Serve
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+/**
+ * Whether body bytes may still be on their way. A request without
+ * Content-Length or Transfer-Encoding has no body (RFC 9112, section 6.3),
+ * even before Node marks it complete.
+ */
+function hasUnreadBody(message: IncomingMessage): boolean {
+  if (message.complete || message.readableEnded) return false;
+  const { headers } = message;
+  if (headers['transfer-encoding'] !== undefined) return true;
+  const length = headers['content-length'];
+  return length !== undefined && length !== '0';
 }
 
 function drainable(message: IncomingMessage, request: HttpRequest): boolean {
