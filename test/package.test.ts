@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+
+const root = join(__dirname, '..', '..');
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+/** The public surface. Adding a name is a decision: update this list with the README. */
+const EXPORTS = [
+  'DataStream', 'HttpError', 'KeyError', 'ValueError', 'getAddress', 'html', 'httpserver_registercallback',
+  'httpserver_stopcallback', 'json', 'listCallbacks', 'redirect', 'registerCallback', 'sendFile',
+  'stopAllCallbacks', 'stopCallback', 'text',
+];
+
+function runNode(args: string[]): string {
+  return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 10_000 });
+}
+
+test('the package is named, typed and limited to Node 20+', () => {
+  assert.equal(manifest.name, 'seattle-httpserver');
+  assert.equal(manifest.engines.node, '>=20');
+  for (const target of [manifest.main, manifest.types, manifest.exports['.'].import.default,
+    manifest.exports['.'].import.types, manifest.exports['.'].require.default, manifest.exports['.'].require.types]) {
+    assert.ok(existsSync(join(root, target)), `${target} is built`);
+  }
+});
+
+test('require() exposes exactly the public names', () => {
+  const names = JSON.parse(runNode(['-e', "console.log(JSON.stringify(Object.keys(require('seattle-httpserver')).sort()))"]));
+  assert.deepEqual(names, [...EXPORTS].sort());
+});
+
+test('import exposes exactly the same names', () => {
+  const names = JSON.parse(runNode(['--input-type=module', '-e',
+    "const m = await import('seattle-httpserver'); console.log(JSON.stringify(Object.keys(m).filter((k) => k !== 'default').sort()))"]));
+  assert.deepEqual(names, [...EXPORTS].sort());
+});
+
+test('import and require share one registry (no dual-package hazard)', () => {
+  const output = runNode(['--input-type=module', '-e', `
+    import { createRequire } from 'node:module';
+    import * as esm from 'seattle-httpserver';
+    const cjs = createRequire(import.meta.url)('seattle-httpserver');
+    const id = await esm.registerCallback(['127.0.0.1', 0], () => ({ statuscode: 200 }));
+    const shared = cjs.listCallbacks().includes(id) && esm.registerCallback === cjs.registerCallback && esm.HttpError === cjs.HttpError;
+    await cjs.stopCallback(id);
+    console.log(JSON.stringify({ shared, after: esm.listCallbacks() }));
+  `]);
+  assert.deepEqual(JSON.parse(output), { shared: true, after: [] });
+});
+
+test('type declarations exist for both entry points and name the main API', () => {
+  const cjsTypes = readFileSync(join(root, manifest.exports['.'].require.types), 'utf8');
+  const esmTypes = readFileSync(join(root, manifest.exports['.'].import.types), 'utf8');
+  for (const name of ['registerCallback', 'stopCallback', 'HttpError', 'HttpRequest', 'HttpResponse', 'ServerOptions']) {
+    assert.ok(cjsTypes.includes(name), `index.d.ts names ${name}`);
+  }
+  assert.match(esmTypes, /registerCallback/);
+  assert.ok(existsSync(join(dirname(join(root, manifest.types)), 'types.d.ts')));
+});
+
+test('only the built library is published', () => {
+  assert.deepEqual(manifest.files, ['dist/lib', 'README.md']);
+});
