@@ -122,7 +122,7 @@ export function prepareResponse(value: unknown, request: ResponseContext): Prepa
     else if (lower === 'content-type') hasContentType = true;
     else if (lower === 'content-length') declaredLength = parseDeclaredLength(header, body, status, request.isHead);
   }
-  if (!hasContentType && body.kind === 'bytes' && typeof body.data === 'string') {
+  if (!hasContentType && body.kind === 'bytes' && typeof body.data === 'string' && body.length > 0) {
     headers.push(['Content-Type', 'text/plain; charset=utf-8']);
   }
   return { status, statusMessage, version, headers, body, close, declaredLength };

@@ -1,0 +1,14 @@
+// The smallest server: answer every request with a line of text.
+// Run it:  node samples/hello.mjs    then open http://127.0.0.1:8080/any/path
+import { runIfMain } from './run.mjs';
+
+export default function hello(request) {
+  // A response is a plain object: a status, some headers and a message.
+  return {
+    statuscode: 200,
+    headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+    message: `Hello! You asked for ${request.path}\n`,
+  };
+}
+
+runIfMain(import.meta.url, hello);
