@@ -108,6 +108,23 @@ export function describe(value: unknown): string {
   return `type ${typeof value} (${String(value)})`;
 }
 
+/**
+ * `String(value)` that never throws: a callback may throw anything, including an
+ * object without a prototype, which `String()` cannot convert.
+ */
+export function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    // Fall back to a description of the value.
+  }
+  try {
+    return describe(value);
+  } catch {
+    return 'a value that cannot be shown';
+  }
+}
+
 /** The status an error thrown by a callback asks for, following the http-errors convention. */
 export function statusOf(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;

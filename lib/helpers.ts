@@ -37,7 +37,7 @@ export function redirect(location: string, status = 302): HttpResponse {
   expectInteger('status', status, 300, 399);
   return {
     statuscode: status,
-    headers: { Location: encodeURI(safeDecode(location)) },
+    headers: { Location: encodeLocation(location) },
     message: '',
   };
 }
@@ -81,11 +81,14 @@ function withType(body: string, status: number, headers: OutgoingHeaders, type: 
   };
 }
 
-/** `encodeURI` after decoding keeps an already-encoded location from being encoded twice. */
-function safeDecode(location: string): string {
-  try {
-    return decodeURI(location);
-  } catch {
-    return location;
-  }
+/**
+ * Percent-encodes what may not appear in a URL (spaces, non-ASCII, CR/LF, a stray `%`) and
+ * keeps the `%XX` escapes already there: decoding first would turn `q=a%26b` into `q=a%2526b`.
+ * `[` and `]` stay, for IPv6 hosts.
+ */
+function encodeLocation(location: string): string {
+  return location
+    .split(/(%[0-9A-Fa-f]{2})/)
+    .map((part, index) => (index % 2 === 1 ? part : encodeURI(part).replace(/%5B/g, '[').replace(/%5D/g, ']')))
+    .join('');
 }

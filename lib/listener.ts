@@ -1,7 +1,7 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { corsHeaders, isPreflight, preflightHeaders } from './cors.js';
-import { ResponseError, statusOf } from './errors.js';
+import { ResponseError, safeString, statusOf } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { formatLogLine, safelyReport } from './report.js';
 import { abortRequest, bodyOf, buildRequest } from './request.js';
@@ -43,10 +43,6 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
       sendPlain(res, refusal, true);
       return;
     }
-    if (isPreflight(options.cors, message)) {
-      res.writeHead(204, preflightHeaders(message).flat()).end();
-      return;
-    }
 
     const started = options.log ? performance.now() : 0;
     let continued = !expectsContinue;
@@ -61,19 +57,30 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
         res.writeContinue();
       },
     });
+    // A preflight is answered here, never by the callback, but it is a request like any other in the log.
+    if (isPreflight(options.cors, message)) {
+      res.writeHead(204, preflightHeaders(message).flat()).end();
+      if (options.log) logRequest(options, request, message, 204, 0, started);
+      return;
+    }
+    const clientLeft = () => abortRequest(request, new Error('The connection closed before the response was complete'));
+    // 1.0 and 0.9 answers bypass `res`, which never finishes: the writer's result tells whether they were sent.
+    let writtenPastRes = false;
     res.once('close', () => {
-      if (!res.writableFinished) abortRequest(request, new Error('The connection closed before the response was complete'));
+      if (!res.writableFinished && !writtenPastRes) clientLeft();
     });
 
     const finish = (response: PreparedResponse) => {
       const keepsConnection = !context.stopping &&
         (!hasUnreadBody(message) || (continued && drainable(message, request)));
       if (!keepsConnection || response.close || response.version !== '1.1') closingConnections.add(message.socket);
+      writtenPastRes = response.version !== '1.1';
       writeResponse(res, response, {
         isHead: message.method === 'HEAD',
         close: !keepsConnection,
         onBodyError: (error) => safelyReport(options.onError, error, request),
       }).then((bytes) => {
+        if (bytes === undefined) clientLeft();
         if (keepsConnection && hasUnreadBody(message)) drain(message, request);
         if (options.log) logRequest(options, request, message, response.status, bytes, started);
       }, (error: unknown) => safelyReport(options.onError, error, request));
@@ -81,14 +88,14 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
 
     const respond = (value: unknown) => {
       if (res.destroyed) {
-        discardMessage((value as { message?: unknown } | null)?.message);
+        discardMessage(messageOf(value));
         return;
       }
       let response: PreparedResponse;
       try {
         response = prepareResponse(value, responseContext(options, message));
       } catch (error) {
-        discardMessage((value as { message?: unknown } | null)?.message);
+        discardMessage(messageOf(value));
         fail(error);
         return;
       }
@@ -140,14 +147,17 @@ function responseContext(options: ResolvedOptions, message: IncomingMessage) {
  */
 function errorResponse(error: unknown, status: number, options: ResolvedOptions, message: IncomingMessage): PreparedResponse {
   const details = error as { expose?: unknown; message?: unknown; headers?: unknown; stack?: unknown };
+  // Only an error with a valid HTTP status speaks for the response: the `expose` or `headers`
+  // of any other error (an upstream client's response headers, say) never reach the client.
+  const httpError = statusOf(error) !== undefined;
   let text = STATUS_CODES[status] ?? 'Error';
-  if (typeof error === 'object' && error !== null && details.expose === true && typeof details.message === 'string') {
+  if (httpError && details.expose === true && typeof details.message === 'string') {
     text = details.message;
   } else if (options.exposeErrors) {
-    text = error instanceof Error ? String(error.stack ?? error) : `Non-error value thrown: ${String(error)}`;
+    text = error instanceof Error ? String(error.stack ?? error) : `Non-error value thrown: ${safeString(error)}`;
   }
   const context = responseContext(options, message);
-  const headers = typeof details?.headers === 'object' && details.headers !== null ? details.headers : undefined;
+  const headers = httpError && typeof details.headers === 'object' && details.headers !== null ? details.headers : undefined;
   try {
     return prepareResponse({ statuscode: status, headers, message: `${text}\n` }, context);
   } catch (invalid) {
@@ -166,7 +176,7 @@ function awaitCallback(result: PromiseLike<unknown>, timeout: number, res: Serve
         status: 503, expose: true, code: 'ERR_CALLBACK_TIMEOUT',
       }));
       // A result that arrives after the 503 is released, never sent.
-      Promise.resolve(result).then((late) => discardMessage((late as { message?: unknown } | null)?.message), () => {});
+      Promise.resolve(result).then((late) => discardMessage(messageOf(late)), () => {});
     }, timeout);
     // A callback that never settles must not keep the process alive once the server is gone.
     timer.unref();
@@ -179,7 +189,21 @@ function awaitCallback(result: PromiseLike<unknown>, timeout: number, res: Serve
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+  try {
+    return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+  } catch {
+    // A getter (or Proxy) that throws: not a promise; validation will refuse it.
+    return false;
+  }
+}
+
+/** The `message` of what the callback returned, to release it; a getter that throws must not escape. */
+function messageOf(value: unknown): unknown {
+  try {
+    return (value as { message?: unknown } | null)?.message;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

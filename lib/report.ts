@@ -1,3 +1,4 @@
+import { safeString } from './errors.js';
 import type { HttpRequest, LogEntry } from './types.js';
 
 /**
@@ -17,11 +18,11 @@ export function safelyReport(
   error: unknown,
   request?: HttpRequest,
 ): void {
-  const asError = error instanceof Error ? error : new Error(`Non-error value thrown: ${String(error)}`);
+  const asError = error instanceof Error ? error : new Error(`Non-error value thrown: ${safeString(error)}`);
   try {
     onError(asError, request);
   } catch (reporterError) {
-    reportToStderr(new Error(`onError threw: ${(reporterError as Error)?.message ?? String(reporterError)}`), request);
+    reportToStderr(new Error(`onError threw: ${reporterError instanceof Error ? reporterError.message : safeString(reporterError)}`), request);
   }
 }
 

@@ -1,5 +1,6 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
+import { safeString } from './errors.js';
 import type { FileLike } from './types.js';
 
 /** How a response `message` will be framed: no body, bytes of known length, or a stream. */
@@ -82,7 +83,7 @@ function readFileLike(file: FileLike): Readable {
           if (typeof chunk === 'string') this.push(chunk.length === 0 ? null : Buffer.from(chunk));
           else if (chunk instanceof Uint8Array) this.push(chunk.byteLength === 0 ? null : chunk);
           else this.destroy(new TypeError(`The message's read() must return a string or bytes, not ${typeof chunk}`));
-        }, (error: unknown) => this.destroy(error instanceof Error ? error : new Error(String(error))));
+        }, (error: unknown) => this.destroy(error instanceof Error ? error : new Error(safeString(error))));
     },
     destroy(error, done) {
       closeFileLike(file);

@@ -79,16 +79,23 @@ function pipeBody(
 ): Promise<number | undefined> {
   return new Promise((resolve) => {
     const stream: Readable = openStream(source);
+    const limit = declaredLength === undefined ? undefined : enforceLength(declaredLength);
     let bytes = 0;
     stream.on('data', (chunk: Buffer | string) => { bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length; });
+    // pipeline passes the first error on to every stream, so only the order tells a failing body
+    // from a socket the client reset (ECONNRESET, EPIPE on the raw 1.0 socket).
+    let clientLeft: boolean | undefined;
+    stream.once('error', () => { clientLeft ??= false; });
+    limit?.once('error', () => { clientLeft ??= false; });
+    (sink as Socket).once('error', () => { clientLeft ??= true; });
     const done = (error?: NodeJS.ErrnoException | null) => {
       if (!error) { resolve(bytes); return; }
       // The client leaving is not the callback's fault; a failing body is.
-      if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE') options.onBodyError(error);
+      if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE' && clientLeft !== true) options.onBodyError(error);
       resolve(undefined);
     };
-    if (declaredLength === undefined) pipeline(stream, sink, done);
-    else pipeline(stream, enforceLength(declaredLength), sink, done);
+    if (limit === undefined) pipeline(stream, sink, done);
+    else pipeline(stream, limit, sink, done);
   });
 }
 
