@@ -196,7 +196,8 @@ function whenReadable(stream: Readable): Promise<void> {
 }
 
 function abortedError(): Error {
+  // status 400 like raw-body's 'request aborted': a client fault, not the callback's, so not reported.
   return Object.assign(new Error('The client closed the connection before the body was complete'), {
-    code: 'ECONNRESET',
+    code: 'ECONNRESET', status: 400, expose: false,
   });
 }

@@ -61,7 +61,10 @@ export class HttpError extends Error {
   readonly code: string;
 
   constructor(status: number, message?: string, options: HttpErrorOptions = {}) {
-    if (!Number.isInteger(status) || status < 400 || status > 599) {
+    if (typeof status !== 'number' || !Number.isInteger(status)) {
+      throw new ArgumentTypeError(`The "status" argument must be an integer. Received ${describe(status)}`);
+    }
+    if (status < 400 || status > 599) {
       throw new ValueError(
         `The "status" argument must be an integer from 400 to 599. Received ${describe(status)}`,
         'ERR_OUT_OF_RANGE',

@@ -24,7 +24,13 @@ export function html(body: string, status = 200, headers: OutgoingHeaders = {}):
 
 /** `value` serialised as JSON, with `application/json`. */
 export function json(value: unknown, status = 200, headers: OutgoingHeaders = {}): HttpResponse {
-  const body = JSON.stringify(value);
+  let body: string | undefined;
+  try {
+    body = JSON.stringify(value);
+  } catch (error) {
+    // Circular structures and BigInts: name the argument like every other argument error.
+    throw Object.assign(new ArgumentTypeError(`The "value" argument cannot be serialised as JSON: ${(error as Error).message}`), { cause: error });
+  }
   if (body === undefined) {
     throw new ArgumentTypeError(`The "value" argument cannot be serialised as JSON. Received ${describe(value)}`);
   }

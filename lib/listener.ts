@@ -1,5 +1,6 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { isClosing, markClosing } from './connection.js';
 import { corsHeaders, isPreflight, preflightHeaders } from './cors.js';
 import { ResponseError, safeString, statusOf } from './errors.js';
 import type { ResolvedOptions } from './options.js';
@@ -21,12 +22,6 @@ export interface ListenerContext {
 /** An unread body this small is read and discarded to keep the connection; larger ones close it. */
 const DRAIN_LIMIT = 64 * 1024;
 
-/**
- * Connections whose current response closes them. Node still parses and
- * dispatches requests pipelined behind it; their callbacks must not run,
- * since their answers can never be sent.
- */
-const closingConnections = new WeakSet<object>();
 
 /**
  * Builds the function Node calls for each parsed request: it runs the
@@ -36,10 +31,10 @@ const closingConnections = new WeakSet<object>();
  */
 export function createRequestListener(callback: Callback, options: ResolvedOptions, context: ListenerContext) {
   return function onRequest(message: IncomingMessage, res: ServerResponse, expectsContinue = false): void {
-    if (closingConnections.has(message.socket)) return;
+    if (isClosing(message.socket)) return;
     const refusal = protocolRefusal(message);
     if (refusal !== undefined) {
-      closingConnections.add(message.socket);
+      markClosing(message.socket);
       sendPlain(res, refusal, true);
       return;
     }
@@ -73,7 +68,7 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
     const finish = (response: PreparedResponse) => {
       const keepsConnection = !context.stopping &&
         (!hasUnreadBody(message) || (continued && drainable(message, request)));
-      if (!keepsConnection || response.close || response.version !== '1.1') closingConnections.add(message.socket);
+      if (!keepsConnection || response.close || response.version !== '1.1') markClosing(message.socket);
       writtenPastRes = response.version !== '1.1';
       writeResponse(res, response, {
         isHead: message.method === 'HEAD',
@@ -103,9 +98,10 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
     };
 
     const fail = (error: unknown) => {
-      if (res.destroyed) return;
       const status = statusOf(error);
+      // A bug is reported even when the client has gone and no one will see the 500.
       if (status === undefined || status >= 500) safelyReport(options.onError, error, request);
+      if (res.destroyed) return;
       finish(errorResponse(error, status ?? 500, options, message));
     };
 

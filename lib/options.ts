@@ -15,7 +15,7 @@ export type PemSource = string | Buffer;
 
 /** The third argument of `registerCallback`. Every field is optional. */
 export interface ServerOptions {
-  /** Largest body `text()`, `json()`, `form()` and `read()` accept, in bytes. Default 1 MiB. */
+  /** Largest body the whole-body reads (`text()`, `json()`, `form()`, `read()` with no size) accept, in bytes. Default 1 MiB. */
   maxBodySize?: number;
   /** Largest request head (request line and headers), in bytes. Default 16 KiB. */
   maxHeaderSize?: number;
@@ -82,6 +82,8 @@ const KNOWN = [
   'onError', 'exposeErrors', 'query',
 ] as const;
 
+const FRAMING_HEADERS = ['content-length', 'transfer-encoding'];
+
 const MAX_TIMEOUT = 2 ** 31 - 1; // setTimeout's own ceiling
 
 /** Validates the options argument and fills in the defaults. Throws the contract's typed errors. */
@@ -145,6 +147,12 @@ function checkHeaders(name: string, value: unknown): ResolvedOptions['headers'] 
   const headers = expectPlainObject(name, value);
   const list: ResolvedOptions['headers'] = [];
   for (const [key, header] of Object.entries(headers)) {
+    if (FRAMING_HEADERS.includes(key.toLowerCase())) {
+      // The same length or framing on every response would be wrong for all bodies but one.
+      throw new ValueError(
+        `The "${name}" option cannot set "${key}": the library frames each response itself.`,
+      );
+    }
     try {
       validateHeaderName(key);
       const values = Array.isArray(header) ? header : [header];

@@ -137,12 +137,7 @@ function mergeHeaders(
   given: unknown,
 ): Array<[string, OutgoingHeaderValue]> {
   const merged = new Map<string, [string, OutgoingHeaderValue]>();
-  for (const [name, value] of defaults) {
-    const lower = name.toLowerCase();
-    // A framing or a length fixed for every response would be wrong for all bodies but one.
-    if (FRAMING.has(lower) || lower === 'content-length') continue;
-    merged.set(lower, [name, value]);
-  }
+  for (const [name, value] of defaults) merged.set(name.toLowerCase(), [name, value]);
   if (given !== undefined) {
     if (typeof given !== 'object' || given === null || Array.isArray(given)) {
       throw new ResponseError(

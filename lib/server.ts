@@ -1,6 +1,7 @@
-import http from 'node:http';
+import http, { STATUS_CODES } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import { isClosing, markClosing } from './connection.js';
 import { createRequestListener, type ListenerContext } from './listener.js';
 import { loadTls, type ResolvedOptions } from './options.js';
 import { safelyReport } from './report.js';
@@ -17,7 +18,14 @@ const inFlight = Symbol('inFlight');
 /** For HTTPS: the TLS socket riding on a TCP connection, and back. */
 const secureOf = Symbol('secureOf');
 const connectionOf = Symbol('connectionOf');
-type TrackedSocket = Socket & { [inFlight]: number; [secureOf]?: Socket; [connectionOf]?: TrackedSocket };
+/** The request Node parsed last on a connection: an error in the bytes after it does not concern it. */
+const lastMessage = Symbol('lastMessage');
+type TrackedSocket = Socket & {
+  [inFlight]: number;
+  [lastMessage]?: http.IncomingMessage;
+  [secureOf]?: Socket;
+  [connectionOf]?: TrackedSocket;
+};
 
 /**
  * Creates the Node server (HTTP or HTTPS) for one registered callback,
@@ -66,10 +74,11 @@ export async function startListener(
     const socket = message.socket as TrackedSocket;
     const connection = socket[connectionOf] ?? socket;
     connection[inFlight] = (connection[inFlight] ?? 0) + 1;
+    connection[lastMessage] = message;
     res.once('close', () => {
       connection[inFlight] -= 1;
-      // While stopping, a connection leaves as soon as its last response is out.
-      if (stopping && connection[inFlight] === 0) closeIdle(socket);
+      // While stopping, or after bytes Node could not parse, a connection leaves once its last response is out.
+      if ((stopping || isClosing(socket)) && connection[inFlight] === 0) closeIdle(socket);
     });
     onRequest(message, res, expectsContinue);
   };
@@ -93,6 +102,11 @@ export async function startListener(
       const left = (perPeer.get(peer) ?? 1) - 1;
       if (left === 0) perPeer.delete(peer); else perPeer.set(peer, left);
     });
+  });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    const connection = (socket as TrackedSocket)[connectionOf] ?? (socket as TrackedSocket);
+    const busy = (connection[inFlight] ?? 0) > 0;
+    answerClientError(error, socket, busy, connection[lastMessage]?.complete ?? true);
   });
   // Errors on a listening server (EMFILE on accept, ...) are reported, never thrown.
   const onServerError = (error: Error) => safelyReport(options.onError, error);
@@ -147,6 +161,29 @@ function listen(server: http.Server, host: string, port: number): Promise<void> 
 
 function formatHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * What Node's parser (or its head and request timers) could not accept.
+ * Node's own answer is kept (400, 431 for oversized headers, 408 for a
+ * timeout, then close), with one exception: when the bad bytes come after a
+ * complete request whose response is still under way, no error status is
+ * written into that response; the connection closes after it instead.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket, busy: boolean, lastComplete: boolean): void {
+  if (isClosing(socket) && busy && lastComplete) return;
+  markClosing(socket);
+  if (busy && lastComplete && socket.writable) return;
+  // A request cut short (the client left, its body timed out or was malformed) cannot be answered.
+  if (busy || !socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+    () => socket.destroy(),
+  );
 }
 
 function peerKey(socket: Socket): string {

@@ -264,14 +264,6 @@ test('prepareResponse: default headers are merged, the callback wins case-insens
   assert.deepEqual(prepared.headers, [['X-Frame-Options', 'DENY'], ['x-powered-by', 'me'], ['Set-Cookie', ['a=1', 'b=2']]]);
 });
 
-test('prepareResponse: default headers never set the framing (Content-Length, Transfer-Encoding)', () => {
-  const prepared = prepareResponse({ statuscode: 200, message: 'hello' }, {
-    ...context, defaultHeaders: [['Content-Length', '3'], ['Transfer-Encoding', 'chunked'], ['X-Kept', 'yes']],
-  });
-  assert.deepEqual(prepared.headers, [['X-Kept', 'yes'], ['Content-Type', 'text/plain; charset=utf-8']]);
-  assert.equal(prepared.declaredLength, undefined);
-});
-
 test('prepareResponse: a bodiless HEAD answer or a 304 may state the length of the body it stands for', () => {
   const head = prepareResponse({ statuscode: 200, headers: { 'Content-Length': 1234 } }, { ...context, isHead: true });
   assert.equal(head.declaredLength, 1234);
