@@ -2,6 +2,7 @@
 // Run it:  node samples/echo.mjs    then open http://127.0.0.1:8080/?a=1&b
 // or:      curl -d 'some body' 'http://127.0.0.1:8080/path?a=1'
 import { html } from 'seattle-httpserver';
+import { escapeHtml } from './escape-html.mjs';
 import { runIfMain } from './run.mjs';
 
 export default async function echo(request) {
@@ -46,15 +47,6 @@ function page(seen) {
 ${rows.join('\n')}
 </table></body></html>
 `;
-}
-
-function escapeHtml(text) {
-  return String(text)
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
 }
 
 runIfMain(import.meta.url, echo);

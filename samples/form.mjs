@@ -2,6 +2,7 @@
 // Run it:  node samples/form.mjs    then open http://127.0.0.1:8080/
 // or:      curl -d 'name=Ada&message=hi' http://127.0.0.1:8080/
 import { HttpError, html } from 'seattle-httpserver';
+import { escapeHtml } from './escape-html.mjs';
 import { runIfMain } from './run.mjs';
 
 const FORM_PAGE = `<!doctype html>
@@ -53,15 +54,6 @@ function thanksPage(fields) {
 function show(value) {
   if (value === undefined || value === null) return '';
   return typeof value === 'string' ? value : JSON.stringify(value);
-}
-
-function escapeHtml(text) {
-  return String(text)
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
 }
 
 runIfMain(import.meta.url, form);

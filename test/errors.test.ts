@@ -1,20 +1,8 @@
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { HttpError, ValueError } from '../lib/index.js';
 import type { Callback, FileLike, HttpResponse } from '../lib/index.js';
-import { ask, connectRaw, errorSink, serve, sleep, statusLines } from './support.js';
-
-/** Captures the library's own stderr lines for the rest of the test; everything else passes through. */
-function captureStderr(t: TestContext): string[] {
-  const lines: string[] = [];
-  const write = process.stderr.write;
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    if (String(chunk).startsWith('seattle-httpserver')) { lines.push(String(chunk)); return true; }
-    return (write as (...args: unknown[]) => boolean).call(process.stderr, chunk, ...rest);
-  }) as typeof process.stderr.write;
-  t.after(() => { process.stderr.write = write; });
-  return lines;
-}
+import { ask, captureStderr, connectRaw, errorSink, serve, sleep, statusLines } from './support.js';
 
 /** Answers /good with 200 'fine' and everything else with `failing`. */
 function failingAt(failing: Callback): Callback {

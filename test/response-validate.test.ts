@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import type { Callback, HttpRequest, HttpResponse } from '../lib/index.js';
 import { prepareResponse, type ResponseContext } from '../lib/response-validate.js';
-import { ask, connectRaw, serve, statusLines } from './support.js';
+import { ask, captureStderr, connectRaw, serve, statusLines } from './support.js';
 
 /** Collects what onError receives, with the request it was reported for. */
 function reports() {
@@ -167,16 +167,9 @@ test('a rejected response with a stream message releases the stream', async (t) 
 });
 
 test('the reason goes to stderr when there is no onError', async (t) => {
-  const lines: string[] = [];
-  const write = process.stderr.write;
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    if (String(chunk).startsWith('seattle-httpserver')) { lines.push(String(chunk)); return true; }
-    return (write as (...args: unknown[]) => boolean).call(process.stderr, chunk, ...rest);
-  }) as typeof process.stderr.write;
-  t.after(() => { process.stderr.write = write; });
+  const lines = captureStderr(t);
   const { id, port } = await serve(t, () => ({ statuscode: 200, header: {} }) as unknown as HttpResponse);
   const answer = await ask(port, '/where');
-  process.stderr.write = write;
   assert.equal(answer.status, 500);
   assert.equal(lines.length, 1);
   assert.match(lines[0]!, new RegExp(`^seattle-httpserver \\[httpdid ${id}\\] GET /where: ResponseError: .*"header"\\. Did you mean "headers"\\?.*\\n$`));

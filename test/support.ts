@@ -201,3 +201,16 @@ export function decodeChunked(text: string): { body: string; complete: boolean }
     at = lineEnd + 4 + size;
   }
 }
+
+/** Captures the library's own stderr lines for the rest of the test; everything else passes through. */
+export function captureStderr(t: TestContext): string[] {
+  const lines: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    if (String(chunk).startsWith('seattle-httpserver')) { lines.push(String(chunk)); return true; }
+    return (write as (...args: unknown[]) => boolean).call(process.stderr, chunk, ...rest);
+  }) as typeof process.stderr.write;
+  t.after(() => { process.stderr.write = write; });
+  return lines;
+}
+
