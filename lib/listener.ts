@@ -70,11 +70,20 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
         (!hasUnreadBody(message) || (continued && drainable(message, request)));
       if (!keepsConnection || response.close || response.version !== '1.1') markClosing(message.socket);
       writtenPastRes = response.version !== '1.1';
-      writeResponse(res, response, {
-        isHead: message.method === 'HEAD',
-        close: !keepsConnection,
-        onBodyError: (error) => safelyReport(options.onError, error, request),
-      }).then((bytes) => {
+      let written: Promise<number | undefined>;
+      try {
+        written = writeResponse(res, response, {
+          isHead: message.method === 'HEAD',
+          close: !keepsConnection,
+          onBodyError: (error) => safelyReport(options.onError, error, request),
+        });
+      } catch (error) {
+        // Validation mirrors Node's own checks, so this is a bug of ours: lose the connection, not the process.
+        safelyReport(options.onError, error, request);
+        res.destroy();
+        return;
+      }
+      written.then((bytes) => {
         if (bytes === undefined) clientLeft();
         if (keepsConnection && hasUnreadBody(message)) drain(message, request);
         if (options.log) logRequest(options, request, message, response.status, bytes, started);
@@ -117,7 +126,8 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
       respond(result);
       return;
     }
-    awaitCallback(result, options.callbackTimeout, res).then(respond, fail);
+    awaitCallback(result, options.callbackTimeout, res).then(respond, fail)
+      .catch((error: unknown) => safelyReport(options.onError, error, request));
   };
 }
 
