@@ -186,3 +186,33 @@ test('bad bytes on an idle connection get Node\'s 400 and a close', async (t) =>
   assert.match(text, /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*Connection: close\r\n\r\n$/);
   assert.equal(closed, true);
 });
+
+test('requestTimeout: a body that trickles in too slowly is cut off and the pending read rejects', async (t) => {
+  let outcome: unknown = 'pending';
+  const served = await serve(t, async (request) => {
+    try {
+      await request.datastream.text();
+      outcome = 'resolved';
+    } catch (error) {
+      outcome = error;
+    }
+    return { statuscode: 200 };
+  }, { headersTimeout: 200, requestTimeout: 400, onError: errorSink().onError });
+  const started = performance.now();
+  const { text, closed } = await rawRequest(served.port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly ten b', { idleMs: 4000 });
+  const elapsed = performance.now() - started;
+  assert.equal(closed, true);
+  assert.equal(text, '');
+  assert.ok(elapsed >= 350 && elapsed < 3000, `cut off after ${elapsed.toFixed(0)} ms`);
+  await sleep(20);
+  assert.ok(outcome instanceof Error, `the read ${String(outcome)}`);
+});
+
+test('the query option reaches qs for querydict and form()', async (t) => {
+  const served = await serve(t, async (request) => ({
+    statuscode: 200,
+    message: JSON.stringify({ query: request.querydict, form: await request.datastream.form() }),
+  }), { query: { delimiter: ';' } });
+  const response = await fetch(`${served.url}/?a=1;b`, { method: 'POST', body: 'x=1;y=2' });
+  assert.deepEqual(await response.json(), { query: { a: '1', b: null }, form: { x: '1', y: '2' } });
+});
