@@ -276,3 +276,20 @@ test('a process that registers, serves keep-alive requests and stops exits by it
   // Exiting soon after stop proves no handle (socket, timer, interval) was left behind.
   assert.ok(performance.now() - started < 8000);
 });
+
+test('a hundred start-request-stop cycles leave no listener and no handle behind', async () => {
+  const handlesBefore = process.getActiveResourcesInfo().filter((name) => name !== 'Timeout').length;
+  const started = performance.now();
+  for (let i = 0; i < 100; i++) {
+    const id = await registerCallback(['127.0.0.1', 0], (request) => ({ statuscode: 200, message: request.path }));
+    const response = await fetch(`http://127.0.0.1:${getAddress(id).port}/${i}`);
+    assert.equal(await response.text(), `/${i}`);
+    await stopCallback(id);
+  }
+  const elapsed = performance.now() - started;
+  assert.ok(elapsed < 20_000, `100 cycles took ${elapsed.toFixed(0)} ms`);
+  assert.deepEqual(listCallbacks(), []);
+  await sleep(50);
+  const handlesAfter = process.getActiveResourcesInfo().filter((name) => name !== 'Timeout').length;
+  assert.ok(handlesAfter <= handlesBefore, `handles before ${handlesBefore}, after ${handlesAfter}: ${process.getActiveResourcesInfo().join(', ')}`);
+});
