@@ -1,7 +1,7 @@
-import http, { STATUS_CODES } from 'node:http';
+import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import { isClosing, markClosing } from './connection.js';
+import { answerClientError, closeIdle, isClosing, refuseConnection } from './connection.js';
 import { createRequestListener, type ListenerContext } from './listener.js';
 import { loadTls, type ResolvedOptions } from './options.js';
 import { safelyReport } from './report.js';
@@ -163,52 +163,6 @@ function formatHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/**
- * What Node's parser (or its head and request timers) could not accept.
- * Node's own answer is kept (400, 431 for oversized headers, 408 for a
- * timeout, then close), with one exception: when the bad bytes come after a
- * complete request whose response is still under way, no error status is
- * written into that response; the connection closes after it instead.
- */
-function answerClientError(error: NodeJS.ErrnoException, socket: Socket, busy: boolean, lastComplete: boolean): void {
-  if (isClosing(socket) && busy && lastComplete) return;
-  markClosing(socket);
-  if (busy && lastComplete && socket.writable) return;
-  // A request cut short (the client left, its body timed out or was malformed) cannot be answered.
-  if (busy || !socket.writable || error.code === 'ECONNRESET') {
-    socket.destroy();
-    return;
-  }
-  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
-    () => socket.destroy(),
-  );
-}
-
 function peerKey(socket: Socket): string {
   return `${socket.remoteAddress}|${socket.remotePort}`;
-}
-
-/** An idle connection is closed at once; data still queued for it is flushed first. */
-function closeIdle(socket: Socket): void {
-  if (socket.writableLength === 0) socket.destroy();
-  else socket.end(() => socket.destroy());
-}
-
-/** Over a connection limit: a plain-HTTP client is told why; a TLS handshake is just cut. */
-function refuseConnection(socket: Socket, tls: boolean): void {
-  socket.on('error', () => {});
-  if (tls) {
-    socket.destroy();
-    return;
-  }
-  const text = 'Too many connections\n';
-  socket.end(
-    `HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-    `Content-Length: ${text.length}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n${text}`,
-    () => socket.destroy(),
-  );
-  // Node's parser is already attached: keep it from handing us a request on this socket.
-  socket.pause();
 }
