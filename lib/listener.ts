@@ -17,6 +17,8 @@ export interface ListenerContext {
   scheme: 'http' | 'https';
   /** True once `stopCallback` has begun: every later response closes its connection. */
   readonly stopping: boolean;
+  /** Requests whose callback or response is still under way, so that stopping can abort their signals. */
+  readonly pending: Set<HttpRequest>;
 }
 
 /** An unread body this small is read and discarded to keep the connection; larger ones close it. */
@@ -61,7 +63,9 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
     const clientLeft = () => abortRequest(request, new Error('The connection closed before the response was complete'));
     // 1.0 and 0.9 answers bypass `res`, which never finishes: the writer's result tells whether they were sent.
     let writtenPastRes = false;
+    context.pending.add(request);
     res.once('close', () => {
+      context.pending.delete(request);
       if (!res.writableFinished && !writtenPastRes) clientLeft();
     });
 

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { answerClientError, closeIdle, isClosing, refuseConnection } from './connection.js';
 import { createRequestListener, type ListenerContext } from './listener.js';
 import { loadTls, type ResolvedOptions } from './options.js';
+import { abortRequest } from './request.js';
 import { safelyReport } from './report.js';
 import type { Callback } from './types.js';
 
@@ -54,6 +55,7 @@ export async function startListener(
     httpdid,
     scheme: options.tls ? 'https' : 'http',
     get stopping() { return stopping; },
+    pending: new Set(),
   };
   const onRequest = createRequestListener(callback, options, context);
   const sockets = new Set<TrackedSocket>();
@@ -122,6 +124,9 @@ export async function startListener(
     address,
     stop(timeout: number): Promise<void> {
       stopping = true;
+      // Tell callbacks and streamed bodies still running to wrap up; they keep `timeout` ms to do so.
+      const reason = new Error('The listener is stopping');
+      for (const request of context.pending) abortRequest(request, reason);
       return new Promise((resolve) => {
         let deadline: NodeJS.Timeout | undefined;
         server.close(() => {

@@ -177,9 +177,11 @@ test('stopCallback with an idle keep-alive client resolves well under a second a
 test('a request in flight when stop begins finishes, with Connection: close', async (t) => {
   let entered!: () => void;
   const inCallback = new Promise<void>((resolve) => { entered = resolve; });
-  const served = await serve(t, async () => {
+  let abortedDuringStop = false;
+  const served = await serve(t, async (request) => {
     entered();
     await sleep(300);
+    abortedDuringStop = request.signal.aborted;
     return { statuscode: 200, message: 'finished' };
   });
   const pending = rawRequest(served.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', { idleMs: 2000 });
@@ -192,6 +194,7 @@ test('a request in flight when stop begins finishes, with Connection: close', as
   assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
   assert.match(text, /\r\nConnection: close\r\n/i);
   assert.ok(text.endsWith('\r\n\r\nfinished'));
+  assert.equal(abortedDuringStop, true, 'the signal tells the callback the listener is stopping');
   assert.equal(closed, true, 'the server closes the connection after the response');
   assert.ok(elapsed >= 200 && elapsed < 2000, `stop took ${elapsed.toFixed(0)} ms`);
 });
@@ -292,4 +295,33 @@ test('a hundred start-request-stop cycles leave no listener and no handle behind
   await sleep(50);
   const handlesAfter = process.getActiveResourcesInfo().filter((name) => name !== 'Timeout').length;
   assert.ok(handlesAfter <= handlesBefore, `handles before ${handlesBefore}, after ${handlesAfter}: ${process.getActiveResourcesInfo().join(', ')}`);
+});
+
+test('stopCallback aborts request.signal at once, and a stream that listens to it ends quickly', async (t) => {
+  let entered!: () => void;
+  const streaming = new Promise<void>((resolve) => { entered = resolve; });
+  const served = await serve(t, (request) => ({
+    statuscode: 200,
+    headers: { 'Content-Type': 'text/event-stream' },
+    message: (async function* () {
+      entered();
+      // An endless event stream that ends when the signal says so.
+      while (!request.signal.aborted) {
+        yield 'data: tick\n\n';
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      yield `data: bye (${(request.signal.reason as Error).message})\n\n`;
+    })(),
+  }));
+  const pending = rawRequest(served.port, 'GET /events HTTP/1.1\r\nHost: x\r\n\r\n', { idleMs: 3000 });
+  await streaming;
+  await sleep(50);
+  const started = performance.now();
+  await stopCallback(served.id); // default timeout 5000: the stream ends long before
+  const elapsed = performance.now() - started;
+  const { text, closed } = await pending;
+  assert.ok(elapsed < 1000, `stop took ${elapsed.toFixed(0)} ms`);
+  assert.match(text, /data: tick\n\n/);
+  assert.match(text, /data: bye \(The listener is stopping\)\n\n\r\n0\r\n\r\n$/);
+  assert.equal(closed, true);
 });
