@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { inspect } from 'node:util';
 import getRawBody from 'raw-body';
 import { createHeaders, type HeaderDict } from './headers.js';
 import { parseQuery, type QueryOptions } from './query.js';
@@ -98,6 +99,11 @@ export class DataStream implements AsyncIterable<Buffer> {
   async getTrailers(): Promise<HeaderDict> {
     for await (const chunk of this) void chunk;
     return createHeaders(this.#source.stream.rawTrailers ?? []);
+  }
+
+  /** `console.log(request)` shows how far the body has been read, not the stream's internals. */
+  [inspect.custom](): string {
+    return `DataStream { bytesRead: ${this.#bytesRead}, ended: ${this.ended} }`;
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {

@@ -116,3 +116,26 @@ test('remoteipstr shows IPv4-mapped IPv6 clients as plain IPv4', async (t) => {
   const { text } = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: h\r\n\r\n');
   assert.ok(text.endsWith('\r\n\r\n127.0.0.1'), text);
 });
+
+test('an HTTP/0.9 request line is answered the Seattle way: the body alone, then close', async (t) => {
+  let version: string | undefined;
+  const served = await serve(t, (request) => {
+    version = request.version;
+    return { statuscode: 200, message: 'just the body' };
+  });
+  const { text, closed } = await rawRequest(served.port, 'GET /\r\n\r\n', { idleMs: 2000 });
+  assert.equal(version, '0.9');
+  assert.equal(text, 'just the body');
+  assert.equal(closed, true);
+});
+
+test('console.log shows the datastream as a short summary', async (t) => {
+  const { seen } = await capture(t, 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc', async (r) => {
+    const before = inspect(r.datastream);
+    await r.datastream.text();
+    return [before, inspect(r)];
+  });
+  const [before, after] = seen as [string, string];
+  assert.equal(before, 'DataStream { bytesRead: 0, ended: false }');
+  assert.match(after, /datastream: DataStream \{ bytesRead: 3, ended: true \}/);
+});
