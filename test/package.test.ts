@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 
@@ -63,4 +64,36 @@ test('type declarations exist for both entry points and name the main API', () =
 
 test('only the built library is published', () => {
   assert.deepEqual(manifest.files, ['dist/lib', 'README.md']);
+});
+
+test('a TypeScript consumer type-checks against both entry points', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'seattle-consumer-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(root, join(dir, 'node_modules', 'seattle-httpserver'));
+  symlinkSync(join(root, 'node_modules', '@types'), join(dir, 'node_modules', '@types'));
+  writeFileSync(join(dir, 'esm.mts'), `
+    import { registerCallback, stopCallback, HttpError, json, type HttpRequest, type HttpResponse, type ServerOptions } from 'seattle-httpserver';
+    const options: ServerOptions = { maxBodySize: 10, cors: 'auto' };
+    const id: number = await registerCallback(['127.0.0.1', 0], async (request: HttpRequest): Promise<HttpResponse> => {
+      if (request.verb !== 'GET') throw new HttpError(405, 'no', { headers: { Allow: 'GET' } });
+      return json({ body: await request.datastream.text(), query: request.querydict });
+    }, options);
+    await stopCallback(id, { timeout: 0 });
+  `);
+  writeFileSync(join(dir, 'cjs.cts'), `
+    import seattle = require('seattle-httpserver');
+    const response: seattle.HttpResponse = seattle.text('hi');
+    seattle.registerCallback(['::', 0], () => response).then((id) => seattle.stopCallback(id));
+  `);
+  writeFileSync(join(dir, 'wrong.mts'), `
+    import { registerCallback } from 'seattle-httpserver';
+    // @ts-expect-error: the response needs a statuscode
+    await registerCallback(['127.0.0.1', 0], () => ({ message: 'no status' }));
+  `);
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, types: ['node'] },
+    files: ['esm.mts', 'cjs.cts', 'wrong.mts'],
+  }));
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { encoding: 'utf8', timeout: 60_000 });
 });
