@@ -62,8 +62,8 @@ test('type declarations exist for both entry points and name the main API', () =
   assert.ok(existsSync(join(dirname(join(root, manifest.types)), 'types.d.ts')));
 });
 
-test('only the built library is published', () => {
-  assert.deepEqual(manifest.files, ['dist/lib', 'README.md']);
+test('only the library is published: the build, its sources (for the source maps) and the docs', () => {
+  assert.deepEqual(manifest.files, ['dist/lib', 'lib', 'README.md', 'LICENSE']);
 });
 
 test('a TypeScript consumer type-checks against both entry points', (t) => {
