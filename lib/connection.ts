@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 /**
@@ -64,4 +64,49 @@ export function refuseConnection(socket: Socket, tls: boolean): void {
   );
   // Node's parser is already attached: keep it from handing us a request on this socket.
   socket.pause();
+}
+
+/** What to run when a connection closes: one 'close' listener per socket, however many requests wait on it. */
+const closeHandlers = new WeakMap<Socket, Set<() => void>>();
+
+/**
+ * Runs `handler` once when `socket` closes (at once if it already has);
+ * returns a function that cancels it.
+ */
+export function onConnectionClose(socket: Socket, handler: () => void): () => void {
+  if (socket.destroyed) {
+    process.nextTick(handler);
+    return () => {};
+  }
+  let handlers = closeHandlers.get(socket);
+  if (handlers === undefined) {
+    const registered = new Set<() => void>();
+    handlers = registered;
+    closeHandlers.set(socket, registered);
+    socket.once('close', () => {
+      closeHandlers.delete(socket);
+      for (const run of registered) run();
+    });
+  }
+  handlers.add(handler);
+  const own = handlers;
+  return () => { own.delete(handler); };
+}
+
+/**
+ * Calls `onEnd` once, when the exchange of `message` and `res` is over: its
+ * response closed (sent or not), or its connection closed while the response
+ * still waited behind earlier pipelined ones (Node never closes such a
+ * queued response).
+ */
+export function whenExchangeEnds(message: IncomingMessage, res: ServerResponse, onEnd: () => void): void {
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    cancel();
+    onEnd();
+  };
+  const cancel = onConnectionClose(message.socket, end);
+  res.once('close', end);
 }

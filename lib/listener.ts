@@ -1,6 +1,6 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { isClosing, markClosing } from './connection.js';
+import { isClosing, markClosing, whenExchangeEnds } from './connection.js';
 import { corsHeaders, isPreflight, preflightHeaders } from './cors.js';
 import { ResponseError, safeString, statusOf } from './errors.js';
 import type { ResolvedOptions } from './options.js';
@@ -64,7 +64,7 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
     // 1.0 and 0.9 answers bypass `res`, which never finishes: the writer's result tells whether they were sent.
     let writtenPastRes = false;
     context.pending.add(request);
-    res.once('close', () => {
+    whenExchangeEnds(message, res, () => {
       context.pending.delete(request);
       if (!res.writableFinished && !writtenPastRes) clientLeft();
     });

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { pipeline, type Readable } from 'node:stream';
+import { onConnectionClose } from './connection.js';
 import { discardMessage, enforceLength, openStream } from './response-body.js';
 import type { PreparedResponse } from './response-validate.js';
 import type { OutgoingHeaderValue } from './types.js';
@@ -47,15 +48,19 @@ function writeWithNode(
     const data = body.kind === 'bytes' && sendsBody ? body.data : undefined;
     return finished(res, () => { res.end(data); }, data === undefined ? 0 : body.kind === 'bytes' ? body.length : 0);
   }
-  return pipeBody(res, body.source, response.declaredLength, options);
+  return pipeBody(res, res.req.socket, body.source, response.declaredLength, options);
 }
 
 function writeToSocket(
   res: ServerResponse, response: PreparedResponse, sendsBody: boolean, options: WriteOptions,
 ): Promise<number | undefined> {
+  const { body } = response;
   return withSocket(res).then((socket) => {
-    if (socket === undefined) return undefined;
-    const { body } = response;
+    if (socket === undefined) {
+      // The connection closed while earlier pipelined responses were still being sent.
+      if (body.kind === 'stream') discardMessage(body.source);
+      return undefined;
+    }
     // HTTP/0.9 is the body alone: no status line, no headers.
     const head = response.version === '0.9' ? '' : rawHead(response);
     if (body.kind !== 'stream' || !sendsBody) {
@@ -69,16 +74,20 @@ function writeToSocket(
       });
     }
     if (head) socket.write(head, 'latin1');
-    return pipeBody(socket, body.source, response.declaredLength, options);
+    return pipeBody(socket, socket, body.source, response.declaredLength, options);
   });
 }
 
 /** Streams a body into `sink` with backpressure; a failing source destroys the connection. */
 function pipeBody(
-  sink: ServerResponse | Socket, source: unknown, declaredLength: number | undefined, options: WriteOptions,
+  sink: ServerResponse | Socket, connection: Socket, source: unknown, declaredLength: number | undefined,
+  options: WriteOptions,
 ): Promise<number | undefined> {
   return new Promise((resolve) => {
     const stream: Readable = openStream(source);
+    // A response queued behind pipelined ones is never closed by Node when the connection dies:
+    // stop its body ourselves, so that its source is released.
+    const cancel = onConnectionClose(connection, () => stream.destroy());
     const limit = declaredLength === undefined ? undefined : enforceLength(declaredLength);
     let bytes = 0;
     stream.on('data', (chunk: Buffer | string) => { bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length; });
@@ -89,6 +98,7 @@ function pipeBody(
     limit?.once('error', () => { clientLeft ??= false; });
     (sink as Socket).once('error', () => { clientLeft ??= true; });
     const done = (error?: NodeJS.ErrnoException | null) => {
+      cancel();
       if (!error) { resolve(bytes); return; }
       // The client leaving is not the callback's fault; a failing body is.
       if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE' && clientLeft !== true) options.onBodyError(error);
@@ -114,10 +124,16 @@ function finished(res: ServerResponse, write: () => void, bytes: number): Promis
 function withSocket(res: ServerResponse): Promise<Socket | undefined> {
   if (res.socket) return Promise.resolve(res.socket as Socket);
   return new Promise((resolve) => {
-    const onSocket = (socket: Socket) => { res.off('close', onClose); resolve(socket); };
-    const onClose = () => { res.off('socket', onSocket); resolve(undefined); };
+    // Node never closes a response still queued behind others: watch the connection itself.
+    const cancel = onConnectionClose(res.req.socket, () => {
+      res.off('socket', onSocket);
+      resolve(undefined);
+    });
+    const onSocket = (socket: Socket) => {
+      cancel();
+      resolve(socket);
+    };
     res.once('socket', onSocket);
-    res.once('close', onClose);
   });
 }
 

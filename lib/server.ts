@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import { answerClientError, closeIdle, isClosing, refuseConnection } from './connection.js';
+import { answerClientError, closeIdle, isClosing, refuseConnection, whenExchangeEnds } from './connection.js';
 import { createRequestListener, type ListenerContext } from './listener.js';
 import { loadTls, type ResolvedOptions } from './options.js';
 import { abortRequest } from './request.js';
@@ -77,7 +77,7 @@ export async function startListener(
     const connection = socket[connectionOf] ?? socket;
     connection[inFlight] = (connection[inFlight] ?? 0) + 1;
     connection[lastMessage] = message;
-    res.once('close', () => {
+    whenExchangeEnds(message, res, () => {
       connection[inFlight] -= 1;
       // While stopping, or after bytes Node could not parse, a connection leaves once its last response is out.
       if ((stopping || isClosing(socket)) && connection[inFlight] === 0) closeIdle(socket);

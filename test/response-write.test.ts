@@ -566,3 +566,34 @@ test('a custom statusmsg is the reason phrase on the wire', async (t) => {
     assert.equal(reply.statusLine, `HTTP/${version} 299 Quite Fine`);
   }
 });
+
+for (const version of ['1.0', '1.1'] as const) {
+  test(`a ${version} answer queued behind a slow pipelined response is released when the client leaves, its body read or not`, async (t) => {
+    let closed = 0;
+    const signals: AbortSignal[] = [];
+    let answers = 0;
+    let bothAnswered!: () => void;
+    const answered = new Promise<void>((resolve) => { bothAnswered = resolve; });
+    const { port } = await serve(t, async (request) => {
+      if (request.path === '/slow') {
+        await sleep(300);
+        return { statuscode: 200, message: 'slow' };
+      }
+      signals.push(request.signal);
+      if (request.verb === 'POST') assert.equal(await request.datastream.text(), 'abc');
+      if (++answers === 2) bothAnswered();
+      return { statuscode: 200, version, message: { read: () => 'never sent', close: () => { closed++; } } };
+    }, { onError: errorSink().onError });
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /file HTTP/1.1\r\nHost: x\r\n\r\n' +
+      'POST /file HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc');
+    await answered;
+    await sleep(20);
+    socket.destroy();
+    const deadline = Date.now() + 2000;
+    while (closed < 2 && Date.now() < deadline) await sleep(20);
+    assert.equal(closed, 2, 'both file-likes closed');
+    assert.deepEqual(signals.map((signal) => signal.aborted), [true, true]);
+  });
+}
