@@ -1,6 +1,6 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { isClosing, markClosing, whenExchangeEnds } from './connection.js';
+import { isClosing, markClosing } from './connection.js';
 import { corsHeaders, isPreflight, preflightHeaders } from './cors.js';
 import { ResponseError, safeString, statusOf } from './errors.js';
 import type { ResolvedOptions } from './options.js';
@@ -32,13 +32,14 @@ const DRAIN_LIMIT = 64 * 1024;
  * It never throws and never lets a callback's failure escape.
  */
 export function createRequestListener(callback: Callback, options: ResolvedOptions, context: ListenerContext) {
-  return function onRequest(message: IncomingMessage, res: ServerResponse, expectsContinue = false): void {
-    if (isClosing(message.socket)) return;
+  /** Returns what to run when the exchange is over (see `whenExchangeEnds`), for requests the callback sees. */
+  return function onRequest(message: IncomingMessage, res: ServerResponse, expectsContinue = false): (() => void) | undefined {
+    if (isClosing(message.socket)) return undefined;
     const refusal = protocolRefusal(message);
     if (refusal !== undefined) {
       markClosing(message.socket);
       sendPlain(res, refusal, true);
-      return;
+      return undefined;
     }
 
     const started = options.log ? performance.now() : 0;
@@ -58,16 +59,16 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
     if (isPreflight(options.cors, message)) {
       res.writeHead(204, preflightHeaders(message).flat()).end();
       if (options.log) logRequest(options, request, message, 204, 0, started);
-      return;
+      return undefined;
     }
     const clientLeft = () => abortRequest(request, new Error('The connection closed before the response was complete'));
     // 1.0 and 0.9 answers bypass `res`, which never finishes: the writer's result tells whether they were sent.
     let writtenPastRes = false;
     context.pending.add(request);
-    whenExchangeEnds(message, res, () => {
+    const exchangeEnded = () => {
       context.pending.delete(request);
       if (!res.writableFinished && !writtenPastRes) clientLeft();
-    });
+    };
 
     const finish = (response: PreparedResponse) => {
       const keepsConnection = !context.stopping &&
@@ -123,15 +124,16 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
       result = callback(request);
     } catch (error) {
       fail(error);
-      return;
+      return exchangeEnded;
     }
     // Synchronous callbacks are answered in the same tick: no promise, no timer.
     if (!isThenable(result)) {
       respond(result);
-      return;
+      return exchangeEnded;
     }
     awaitCallback(result, options.callbackTimeout, res).then(respond, fail)
       .catch((error: unknown) => safelyReport(options.onError, error, request));
+    return exchangeEnded;
   };
 }
 

@@ -77,12 +77,13 @@ export async function startListener(
     const connection = socket[connectionOf] ?? socket;
     connection[inFlight] = (connection[inFlight] ?? 0) + 1;
     connection[lastMessage] = message;
+    const listenerDone = onRequest(message, res, expectsContinue);
     whenExchangeEnds(message, res, () => {
+      listenerDone?.();
       connection[inFlight] -= 1;
       // While stopping, or after bytes Node could not parse, a connection leaves once its last response is out.
       if ((stopping || isClosing(socket)) && connection[inFlight] === 0) closeIdle(socket);
     });
-    onRequest(message, res, expectsContinue);
   };
   server.on('request', (message, res) => track(message, res, false));
   server.on('checkContinue', (message, res) => track(message, res, true));
