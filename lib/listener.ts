@@ -24,7 +24,6 @@ export interface ListenerContext {
 /** An unread body this small is read and discarded to keep the connection; larger ones close it. */
 const DRAIN_LIMIT = 64 * 1024;
 
-
 /**
  * Builds the function Node calls for each parsed request: it runs the
  * request from parsed message to bytes on the wire, top to bottom:
@@ -64,13 +63,22 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
     const clientLeft = () => abortRequest(request, new Error('The connection closed before the response was complete'));
     // 1.0 and 0.9 answers bypass `res`, which never finishes: the writer's result tells whether they were sent.
     let writtenPastRes = false;
+    // Over once the response closed or its connection died, even while queued behind pipelined ones.
+    let over = false;
     context.pending.add(request);
     const exchangeEnded = () => {
+      over = true;
       context.pending.delete(request);
       if (!res.writableFinished && !writtenPastRes) clientLeft();
     };
 
     const finish = (response: PreparedResponse) => {
+      if (over) {
+        // The client left before the callback settled: nothing to send, but the request is still logged.
+        if (response.body.kind === 'stream') discardMessage(response.body.source);
+        if (options.log) logRequest(options, request, message, response.status, undefined, started);
+        return;
+      }
       const keepsConnection = !context.stopping &&
         (!hasUnreadBody(message) || (continued && drainable(message, request)));
       if (!keepsConnection || response.close || response.version !== '1.1') markClosing(message.socket);
@@ -96,10 +104,6 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
     };
 
     const respond = (value: unknown) => {
-      if (res.destroyed) {
-        discardMessage(messageOf(value));
-        return;
-      }
       let response: PreparedResponse;
       try {
         response = prepareResponse(value, responseContext(options, message));
@@ -115,7 +119,6 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
       const status = statusOf(error);
       // A bug is reported even when the client has gone and no one will see the 500.
       if (status === undefined || status >= 500) safelyReport(options.onError, error, request);
-      if (res.destroyed) return;
       finish(errorResponse(error, status ?? 500, options, message));
     };
 

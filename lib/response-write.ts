@@ -109,10 +109,18 @@ function pipeBody(
   });
 }
 
-/** Runs `write` and resolves once the response is finished (bytes) or abandoned (undefined). */
+/**
+ * Runs `write` and resolves once the response is finished (bytes) or abandoned
+ * (undefined), including a response queued behind pipelined ones whose
+ * connection died, which Node never closes.
+ */
 function finished(res: ServerResponse, write: () => void, bytes: number): Promise<number | undefined> {
   return new Promise((resolve) => {
-    res.once('close', () => resolve(res.writableFinished ? bytes : undefined));
+    const cancel = onConnectionClose(res.req.socket, () => resolve(undefined));
+    res.once('close', () => {
+      cancel();
+      resolve(res.writableFinished ? bytes : undefined);
+    });
     write();
   });
 }

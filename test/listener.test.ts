@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { Readable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { HttpError } from '../lib/index.js';
@@ -281,3 +282,21 @@ for (const outcome of ['resolves', 'rejects'] as const) {
     assert.equal(good.body, 'fine');
   });
 }
+
+test('a response queued behind a slow one is logged with bytes "-" when the client leaves first', async (t) => {
+  const lines: string[] = [];
+  const { port } = await serve(t, async (request) => {
+    if (request.path === '/slow') await sleep(300);
+    return { statuscode: 200, message: request.path };
+  }, { log: (line) => { lines.push(line); }, onError: errorSink().onError });
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n');
+  await sleep(100);
+  socket.destroy();
+  const deadline = Date.now() + 2000;
+  while (lines.length < 2 && Date.now() < deadline) await sleep(20);
+  assert.equal(lines.length, 2, lines.join('\n'));
+  assert.ok(lines.some((line) => /"GET \/fast HTTP\/1\.1" 200 - /.test(line)), lines.join('\n'));
+  assert.ok(lines.some((line) => /"GET \/slow HTTP\/1\.1" 200 - /.test(line)), lines.join('\n'));
+});
