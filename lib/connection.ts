@@ -21,24 +21,90 @@ export function isClosing(socket: object): boolean {
   return closingConnections.has(socket);
 }
 
+/** The request a connection is on, as far as an error in its bytes is concerned. */
+export interface CurrentExchange {
+  /** Requests parsed and not yet answered on the connection. */
+  inFlight: number;
+  /** The request Node parsed last, and its response. */
+  message: IncomingMessage | undefined;
+  response: ServerResponse | undefined;
+}
+
 /**
  * What Node's parser (or its head and request timers) could not accept.
- * Node's own answer is kept (400, 431 for oversized headers, 408 for a
- * timeout, then close), with one exception: when the bad bytes come after a
- * complete request whose response is still under way, no error status is
- * written into that response; the connection closes after it instead.
+ * Node's own statuses are kept (400; 431 for oversized headers; 413 for
+ * oversized chunk extensions; 408 for a timeout) and the connection closes.
+ * Where the bad bytes are decides who hears about it:
+ * - in the body of a request already handed over: that request is answered
+ *   with the error (in order, after those before it), if its response has
+ *   not begun; otherwise the connection is cut, since its response is
+ *   partial or already complete;
+ * - in a new request head while earlier responses are still under way: no
+ *   status is written into them; the connection closes after them;
+ * - in a new request head on an idle connection: the status, then close.
  */
-export function answerClientError(error: NodeJS.ErrnoException, socket: Socket, busy: boolean, lastComplete: boolean): void {
+export function answerClientError(error: NodeJS.ErrnoException, socket: Socket, current: CurrentExchange): void {
   markClosing(socket);
-  if (busy && lastComplete && socket.writable) return;
-  // A request cut short (the client left, its body timed out or was malformed) cannot be answered.
-  if (busy || !socket.writable || error.code === 'ECONNRESET') {
+  if (!socket.writable || error.code === 'ECONNRESET') {
     socket.destroy();
     return;
   }
-  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const status = clientErrorStatus(error);
+  const { message, response } = current;
+  if (message !== undefined && !message.complete) {
+    refuseRequest(socket, response, status);
+    return;
+  }
+  if (current.inFlight > 0) return;
+  writeStatusAndClose(socket, status);
+}
+
+function clientErrorStatus(error: NodeJS.ErrnoException): number {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW': return 431;
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW': return 413;
+    case 'ERR_HTTP_REQUEST_TIMEOUT': return 408;
+    // llhttp knows HTTP/0.9 to 1.1 (and 2.0, refused by the listener); any other version is not supported.
+    case 'HPE_INVALID_VERSION': return 505;
+    default: return 400;
+  }
+}
+
+/**
+ * Answers a request with a short error `status` and `Connection: close`,
+ * instead of the callback: a head this server will not serve, or a body
+ * that cannot be received (malformed, too slow), in which case the
+ * callback's own answer, when it comes, is dropped. A response already
+ * under way cannot be corrected; the connection is cut.
+ */
+export function refuseRequest(socket: Socket, response: ServerResponse | undefined, status: number): void {
+  markClosing(socket);
+  if (response === undefined || response.headersSent || response.writableEnded || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  // Node forgets a request once its response is finished, and would not abort it when the connection
+  // closes: a callback still reading the body is told here.
+  const message = response.req;
+  if (!message.complete) socket.once('close', () => message.destroy());
+  const text = `${STATUS_CODES[status] ?? 'Error'}\n`;
+  response.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    Connection: 'close',
+  });
+  response.end(text);
+}
+
+/** A bodiless status written straight to a connection no request owns, then close. */
+export function writeStatusAndClose(socket: Socket, status: number): void {
+  markClosing(socket);
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
     () => socket.destroy(),
   );
 }

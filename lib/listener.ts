@@ -1,11 +1,12 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { isClosing, markClosing } from './connection.js';
+import { isClosing, markClosing, refuseRequest } from './connection.js';
 import { corsHeaders, isPreflight, preflightHeaders } from './cors.js';
 import { ResponseError, safeString, statusOf } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { formatLogLine, safelyReport } from './report.js';
 import { abortRequest, bodyOf, buildRequest } from './request.js';
+import { refusalStatus } from './request-checks.js';
 import { discardMessage } from './response-body.js';
 import { prepareResponse, type PreparedResponse } from './response-validate.js';
 import { writeResponse } from './response-write.js';
@@ -34,10 +35,9 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
   /** Returns what to run when the exchange is over (see `whenExchangeEnds`), for requests the callback sees. */
   return function onRequest(message: IncomingMessage, res: ServerResponse, expectsContinue = false): (() => void) | undefined {
     if (isClosing(message.socket)) return undefined;
-    const refusal = protocolRefusal(message);
+    const refusal = refusalStatus(message, options);
     if (refusal !== undefined) {
-      markClosing(message.socket);
-      sendPlain(res, refusal, true);
+      refuseRequest(message.socket, res, refusal);
       return undefined;
     }
 
@@ -140,14 +140,6 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
   };
 }
 
-/** Requests Node's parser accepts but this server will not serve. */
-function protocolRefusal(message: IncomingMessage): number | undefined {
-  if (message.httpVersionMajor > 1) return 505;
-  const coding = message.headers['transfer-encoding'];
-  if (coding !== undefined && coding.trim().toLowerCase() !== 'chunked') return 501;
-  return undefined;
-}
-
 function responseContext(options: ResolvedOptions, message: IncomingMessage) {
   const cors = corsHeaders(options.cors, message);
   const defaultHeaders: ReadonlyArray<readonly [string, OutgoingHeaderValue]> =
@@ -245,17 +237,6 @@ function drain(message: IncomingMessage, request: HttpRequest): void {
   const body = bodyOf(request);
   if (body !== undefined) body.drain();
   else message.resume();
-}
-
-/** A short plain-text answer for requests refused before the callback, closing the connection. */
-function sendPlain(res: ServerResponse, status: number, close: boolean): void {
-  const text = `${STATUS_CODES[status] ?? 'Error'}\n`;
-  res.writeHead(status, {
-    'Content-Type': 'text/plain; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
-    ...(close ? { Connection: 'close' } : {}),
-  });
-  res.end(text);
 }
 
 function logRequest(

@@ -17,12 +17,20 @@ export type PemSource = string | Buffer;
 export interface ServerOptions {
   /** Largest body the whole-body reads (`text()`, `json()`, `form()`, `read()` with no size) accept, in bytes. Default 1 MiB. */
   maxBodySize?: number;
-  /** Largest request head (request line and headers), in bytes. Default 16 KiB. */
+  /** Largest request head (request line and headers), in bytes; larger ones get 431. Default 16 KiB. */
   maxHeaderSize?: number;
+  /** Most header lines in a request; more get 431 (never a silent cut). Default 100. */
+  maxHeaderCount?: number;
+  /** Longest request target, in bytes; longer ones get 414. Default 8 KiB. */
+  maxUrlLength?: number;
   /** Time to receive the request head, in ms. Default 10 000. */
   headersTimeout?: number;
   /** Time to receive the whole request, body included, in ms; 0 disables. Default 120 000. */
   requestTimeout?: number;
+  /** Longest wait for the next bytes of a request body being received, in ms; 0 disables. Default 10 000. */
+  bodyTimeout?: number;
+  /** Longest a response may wait for a client that stops reading it, in ms; 0 disables. Default 10 000. */
+  sendTimeout?: number;
   /** How long an idle keep-alive connection stays open, in ms. Default 5 000. */
   keepAliveTimeout?: number;
   /** Time the callback has to settle before the client gets 503, in ms; 0 disables. Default 30 000. */
@@ -31,6 +39,10 @@ export interface ServerOptions {
   maxConnections?: number;
   /** Open connections from one IP address at once; 0 disables. Default 256. */
   maxConnectionsPerPeer?: number;
+  /** Requests of one connection handed to the callback at once; later pipelined ones wait their turn. Default 16. */
+  maxPipelinedRequests?: number;
+  /** Requests served on one keep-alive connection before it is closed; 0 disables. Default 1 000. */
+  maxRequestsPerConnection?: number;
   /** Serve HTTPS with this certificate and key. */
   tls?: { cert: PemSource; key: PemSource };
   /** Headers added to every response (the callback's own headers win). */
@@ -50,12 +62,18 @@ export interface ServerOptions {
 export interface ResolvedOptions {
   maxBodySize: number;
   maxHeaderSize: number;
+  maxHeaderCount: number;
+  maxUrlLength: number;
   headersTimeout: number;
   requestTimeout: number;
+  bodyTimeout: number;
+  sendTimeout: number;
   keepAliveTimeout: number;
   callbackTimeout: number;
   maxConnections: number;
   maxConnectionsPerPeer: number;
+  maxPipelinedRequests: number;
+  maxRequestsPerConnection: number;
   tls: { cert: PemSource; key: PemSource } | undefined;
   headers: Array<[string, string | number | readonly string[]]>;
   cors: CorsMode;
@@ -68,17 +86,24 @@ export interface ResolvedOptions {
 export const DEFAULTS = Object.freeze({
   maxBodySize: 1024 * 1024,
   maxHeaderSize: 16 * 1024,
+  maxHeaderCount: 100,
+  maxUrlLength: 8 * 1024,
   headersTimeout: 10_000,
   requestTimeout: 120_000,
+  bodyTimeout: 10_000,
+  sendTimeout: 10_000,
   keepAliveTimeout: 5_000,
   callbackTimeout: 30_000,
   maxConnections: 1_000,
   maxConnectionsPerPeer: 256,
+  maxPipelinedRequests: 16,
+  maxRequestsPerConnection: 1_000,
 });
 
 const KNOWN = [
-  'maxBodySize', 'maxHeaderSize', 'headersTimeout', 'requestTimeout', 'keepAliveTimeout',
-  'callbackTimeout', 'maxConnections', 'maxConnectionsPerPeer', 'tls', 'headers', 'cors', 'log',
+  'maxBodySize', 'maxHeaderSize', 'maxHeaderCount', 'maxUrlLength', 'headersTimeout', 'requestTimeout',
+  'bodyTimeout', 'sendTimeout', 'keepAliveTimeout', 'callbackTimeout', 'maxConnections',
+  'maxConnectionsPerPeer', 'maxPipelinedRequests', 'maxRequestsPerConnection', 'tls', 'headers', 'cors', 'log',
   'onError', 'exposeErrors', 'query',
 ] as const;
 
@@ -107,12 +132,18 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   const resolved: ResolvedOptions = {
     maxBodySize: pick('maxBodySize', size, DEFAULTS.maxBodySize),
     maxHeaderSize: pick('maxHeaderSize', size, DEFAULTS.maxHeaderSize),
+    maxHeaderCount: pick('maxHeaderCount', size, DEFAULTS.maxHeaderCount),
+    maxUrlLength: pick('maxUrlLength', size, DEFAULTS.maxUrlLength),
     headersTimeout: pick('headersTimeout', time, DEFAULTS.headersTimeout),
     requestTimeout: pick('requestTimeout', time, DEFAULTS.requestTimeout),
+    bodyTimeout: pick('bodyTimeout', time, DEFAULTS.bodyTimeout),
+    sendTimeout: pick('sendTimeout', time, DEFAULTS.sendTimeout),
     keepAliveTimeout: pick('keepAliveTimeout', time, DEFAULTS.keepAliveTimeout),
     callbackTimeout: pick('callbackTimeout', time, DEFAULTS.callbackTimeout),
     maxConnections: pick('maxConnections', (n, v) => expectInteger(n, v, 1, Number.MAX_SAFE_INTEGER), DEFAULTS.maxConnections),
     maxConnectionsPerPeer: pick('maxConnectionsPerPeer', count, DEFAULTS.maxConnectionsPerPeer),
+    maxPipelinedRequests: pick('maxPipelinedRequests', size, DEFAULTS.maxPipelinedRequests),
+    maxRequestsPerConnection: pick('maxRequestsPerConnection', count, DEFAULTS.maxRequestsPerConnection),
     tls: pick('tls', checkTls, undefined),
     headers: pick('headers', checkHeaders, []),
     cors: pick('cors', (n, v) => expectOneOf(n, v, ['off', 'on', 'auto'] as const), 'off'),

@@ -41,8 +41,13 @@ const VERSIONS: readonly ResponseVersion[] = ['0.9', '1.0', '1.1'];
 /** Bytes Node refuses in a header value or reason phrase (CR, LF, NUL and other controls). */
 const INVALID_TEXT = /[^\t\x20-\x7e\x80-\xff]/;
 
-/** Framing is the library's job: these callback headers are dropped, not trusted. */
-const FRAMING = new Set(['transfer-encoding']);
+/**
+ * Framing and connection management are the library's job: these callback
+ * headers are dropped, not trusted (RFC 9110, section 7.6.1, hop-by-hop
+ * fields). `Connection: close` is still honoured: the library then closes
+ * the connection and says so itself.
+ */
+const HOP_BY_HOP = new Set(['transfer-encoding', 'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
 
 /** Headers a body of known length must not contradict. */
 const NO_BODY_STATUS = new Set([204, 304]);
@@ -112,15 +117,19 @@ export function prepareResponse(value: unknown, request: ResponseContext): Prepa
     );
   }
 
-  const headers = mergeHeaders(request.defaultHeaders, response.headers);
+  const merged = mergeHeaders(request.defaultHeaders, response.headers);
+  const headers: typeof merged = [];
   let close = false;
   let declaredLength: number | undefined;
   let hasContentType = false;
-  for (const [name, header] of headers) {
+  for (const entry of merged) {
+    const [name, header] = entry;
     const lower = name.toLowerCase();
     if (lower === 'connection') close = /(^|,)\s*close\s*(,|$)/i.test(String(header));
-    else if (lower === 'content-type') hasContentType = true;
+    if (HOP_BY_HOP.has(lower)) continue;
+    if (lower === 'content-type') hasContentType = true;
     else if (lower === 'content-length') declaredLength = parseDeclaredLength(header, body, status, request.isHead);
+    headers.push(entry);
   }
   if (!hasContentType && body.kind === 'bytes' && typeof body.data === 'string' && body.length > 0) {
     headers.push(['Content-Type', 'text/plain; charset=utf-8']);
@@ -147,7 +156,6 @@ function mergeHeaders(
     for (const [name, value] of Object.entries(given)) {
       checkHeader(name, value);
       const lower = name.toLowerCase();
-      if (FRAMING.has(lower)) continue;
       merged.delete(lower);
       merged.set(lower, [name, value as OutgoingHeaderValue]);
     }

@@ -41,7 +41,7 @@ function writeWithNode(
   const { body, status } = response;
   const head: Array<string | number | readonly string[]> = [];
   for (const [name, value] of framedHeaders(response)) head.push(name, value);
-  if (options.close && !response.close) head.push('Connection', 'close');
+  if (options.close || response.close) head.push('Connection', 'close');
   res.writeHead(status, response.statusMessage, head as unknown as string[]);
 
   if (body.kind !== 'stream' || !sendsBody) {
@@ -163,7 +163,6 @@ function rawHead(response: PreparedResponse): string {
   let hasDate = false;
   for (const [name, value] of framedHeaders(response)) {
     const lower = name.toLowerCase();
-    if (lower === 'connection' || lower === 'keep-alive') continue;
     if (lower === 'date') hasDate = true;
     for (const item of Array.isArray(value) ? value : [value]) head += `${name}: ${item}\r\n`;
   }

@@ -1,7 +1,12 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import { answerClientError, closeIdle, isClosing, refuseConnection, whenExchangeEnds } from './connection.js';
+import {
+  answerClientError, closeIdle, isClosing, refuseConnection, refuseRequest, whenExchangeEnds, writeStatusAndClose,
+} from './connection.js';
+import { ConnectionState } from './connection-state.js';
+import { watchDeadlines } from './deadlines.js';
+import { inspectFirstBytes } from './first-bytes.js';
 import { createRequestListener, type ListenerContext } from './listener.js';
 import { loadTls, type ResolvedOptions } from './options.js';
 import { abortRequest } from './request.js';
@@ -13,20 +18,6 @@ export interface Listener {
   readonly address: { host: string; port: number };
   stop(timeout: number): Promise<void>;
 }
-
-/** Requests in flight on a connection; a connection at 0 is idle. */
-const inFlight = Symbol('inFlight');
-/** For HTTPS: the TLS socket riding on a TCP connection, and back. */
-const secureOf = Symbol('secureOf');
-const connectionOf = Symbol('connectionOf');
-/** The request Node parsed last on a connection: an error in the bytes after it does not concern it. */
-const lastMessage = Symbol('lastMessage');
-type TrackedSocket = Socket & {
-  [inFlight]: number;
-  [lastMessage]?: http.IncomingMessage;
-  [secureOf]?: Socket;
-  [connectionOf]?: TrackedSocket;
-};
 
 /**
  * Creates the Node server (HTTP or HTTPS) for one registered callback,
@@ -49,6 +40,10 @@ export async function startListener(
     ? https.createServer({ ...serverOptions, ...(await loadTls(options.tls)) })
     : http.createServer(serverOptions);
   server.keepAliveTimeout = options.keepAliveTimeout;
+  // Node drops headers past maxHeadersCount silently; one more than the limit lets the listener see and refuse them.
+  server.maxHeadersCount = options.maxHeaderCount + 1;
+  // Node marks the last allowed response `Connection: close` and answers 503 to requests pipelined past it.
+  server.maxRequestsPerSocket = options.maxRequestsPerConnection;
 
   let stopping = false;
   const context: ListenerContext = {
@@ -58,64 +53,94 @@ export async function startListener(
     pending: new Set(),
   };
   const onRequest = createRequestListener(callback, options, context);
-  const sockets = new Set<TrackedSocket>();
+  const connections = new Set<ConnectionState>();
+  /** Both sockets of a connection (TCP and, for HTTPS, TLS) lead to its state. */
+  const stateOf = new WeakMap<Socket, ConnectionState>();
   const perPeer = new Map<string, number>();
 
-  // Requests arrive on the TLS socket; limits and shutdown work on the TCP connection under it.
-  const byPeer = new Map<string, TrackedSocket>();
-  if (options.tls) {
-    server.on('secureConnection', (secure: TrackedSocket) => {
-      const connection = byPeer.get(peerKey(secure));
-      if (connection === undefined) return;
-      connection[secureOf] = secure;
-      secure[connectionOf] = connection;
-    });
-  }
-
   const track = (message: http.IncomingMessage, res: http.ServerResponse, expectsContinue: boolean) => {
-    const socket = message.socket as TrackedSocket;
-    const connection = socket[connectionOf] ?? socket;
-    connection[inFlight] = (connection[inFlight] ?? 0) + 1;
-    connection[lastMessage] = message;
-    const listenerDone = onRequest(message, res, expectsContinue);
+    const socket = message.socket as Socket;
+    const connection = stateOf.get(socket);
+    if (connection === undefined) return; // not admitted: already refused and closing
+    connection.inFlight += 1;
+    connection.lastMessage = message;
+    connection.lastResponse = res;
+    let listenerDone: (() => void) | undefined;
+    const turnOver = connection.takeTurn(() => { listenerDone = onRequest(message, res, expectsContinue); });
     whenExchangeEnds(message, res, () => {
       listenerDone?.();
-      connection[inFlight] -= 1;
+      connection.inFlight -= 1;
+      turnOver();
       // While stopping, or after bytes Node could not parse, a connection leaves once its last response is out.
-      if ((stopping || isClosing(socket)) && connection[inFlight] === 0) closeIdle(socket);
+      if ((stopping || isClosing(socket)) && connection.inFlight === 0) closeIdle(socket);
     });
   };
   server.on('request', (message, res) => track(message, res, false));
   server.on('checkContinue', (message, res) => track(message, res, true));
-  server.on('connection', (socket: TrackedSocket) => {
+
+  // Plain HTTP: the first bytes are looked at before Node's parser takes the connection (see first-bytes.ts).
+  const [parseConnection] = options.tls ? [] : server.listeners('connection') as Array<(socket: Socket) => void>;
+  if (parseConnection !== undefined) server.removeListener('connection', parseConnection);
+  server.on('connection', (socket: Socket) => {
     const peer = socket.remoteAddress ?? '';
     const fromPeer = (perPeer.get(peer) ?? 0) + 1;
-    if (stopping || sockets.size >= options.maxConnections ||
+    if (stopping || connections.size >= options.maxConnections ||
       (options.maxConnectionsPerPeer > 0 && fromPeer > options.maxConnectionsPerPeer)) {
       refuseConnection(socket, Boolean(options.tls));
       return;
     }
-    socket[inFlight] = 0;
-    sockets.add(socket);
+    const connection = new ConnectionState(socket, peer, options.maxPipelinedRequests);
+    connections.add(connection);
+    stateOf.set(socket, connection);
     perPeer.set(peer, fromPeer);
-    if (options.tls) byPeer.set(peerKey(socket), socket);
+    if (options.tls) byPeer.set(peerKey(socket), connection);
+    else watchDrains(connection);
     socket.once('close', () => {
-      sockets.delete(socket);
+      connections.delete(connection);
       if (options.tls) byPeer.delete(peerKey(socket));
       const left = (perPeer.get(peer) ?? 1) - 1;
       if (left === 0) perPeer.delete(peer); else perPeer.set(peer, left);
     });
+    if (parseConnection !== undefined) {
+      inspectFirstBytes(socket, options.headersTimeout, () => parseConnection.call(server, socket));
+    }
   });
+
+  // HTTPS: requests arrive on the TLS socket; limits and shutdown work on the TCP connection under it.
+  const byPeer = new Map<string, ConnectionState>();
+  if (options.tls) {
+    server.on('secureConnection', (secure: Socket) => {
+      const connection = byPeer.get(peerKey(secure));
+      if (connection === undefined) return;
+      connection.secure = secure;
+      stateOf.set(secure, connection);
+      watchDrains(connection);
+    });
+  }
+
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    const connection = (socket as TrackedSocket)[connectionOf] ?? (socket as TrackedSocket);
-    const busy = (connection[inFlight] ?? 0) > 0;
-    answerClientError(error, socket, busy, connection[lastMessage]?.complete ?? true);
+    const connection = stateOf.get(socket);
+    answerClientError(error, socket, {
+      inFlight: connection?.inFlight ?? 0,
+      message: connection?.lastMessage,
+      response: connection?.lastResponse,
+    });
+  });
+  // CONNECT (a proxy tunnel) is not something this server offers; Node would just drop the connection.
+  server.on('connect', (_message: http.IncomingMessage, socket: Socket) => {
+    const connection = stateOf.get(socket);
+    if (connection !== undefined && connection.inFlight > 0) socket.destroy();
+    else writeStatusAndClose(socket, 501);
   });
   // Errors on a listening server (EMFILE on accept, ...) are reported, never thrown.
   const onServerError = (error: Error) => safelyReport(options.onError, error);
 
   await listen(server, host, port);
   server.on('error', onServerError);
+  const stopDeadlines = watchDeadlines(connections, options, {
+    onBodyStall: (connection) => refuseRequest(connection.http, connection.lastResponse, 408),
+    onSendStall: (connection) => connection.http.destroy(),
+  });
   const bound = server.address();
   const address = typeof bound === 'object' && bound !== null
     ? { host: bound.address, port: bound.port }
@@ -132,19 +157,25 @@ export async function startListener(
         let deadline: NodeJS.Timeout | undefined;
         server.close(() => {
           clearTimeout(deadline);
+          stopDeadlines();
           resolve();
         });
-        for (const socket of sockets) {
-          if (socket[inFlight] === 0) closeIdle(socket[secureOf] ?? socket);
+        for (const connection of connections) {
+          if (connection.inFlight === 0) closeIdle(connection.http);
         }
         const cutAll = () => {
-          for (const socket of sockets) (socket[secureOf] ?? socket).destroy();
+          for (const connection of connections) connection.http.destroy();
         };
         if (timeout === 0) cutAll();
-        else if (sockets.size > 0) deadline = setTimeout(cutAll, timeout);
+        else if (connections.size > 0) deadline = setTimeout(cutAll, timeout);
       });
     },
   };
+}
+
+/** Counts the `'drain'` events of the HTTP socket: the send deadline's sign of progress. */
+function watchDrains(connection: ConnectionState): void {
+  connection.http.on('drain', () => { connection.drains += 1; });
 }
 
 function listen(server: http.Server, host: string, port: number): Promise<void> {

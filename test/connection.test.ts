@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import { test } from 'node:test';
 import { answerClientError, closeIdle, isClosing, markClosing } from '../lib/connection.js';
@@ -28,10 +29,17 @@ async function socketPair(t: import('node:test').TestContext): Promise<{ server:
   return { server, client, received: () => text, closed };
 }
 
-test('answerClientError on an idle connection answers like Node: 400, 431, 408, then closes', async (t) => {
-  for (const [code, status] of [['HPE_INVALID_METHOD', '400 Bad Request'], ['HPE_HEADER_OVERFLOW', '431 Request Header Fields Too Large'], ['ERR_HTTP_REQUEST_TIMEOUT', '408 Request Timeout']] as const) {
+const idle = { inFlight: 0, message: undefined, response: undefined };
+const parsed = (complete: boolean) => ({ complete }) as IncomingMessage;
+
+test('answerClientError on an idle connection answers like Node: 400, 431, 413, 408, then closes', async (t) => {
+  const cases = [
+    ['HPE_INVALID_METHOD', '400 Bad Request'], ['HPE_HEADER_OVERFLOW', '431 Request Header Fields Too Large'],
+    ['HPE_CHUNK_EXTENSIONS_OVERFLOW', '413 Payload Too Large'], ['ERR_HTTP_REQUEST_TIMEOUT', '408 Request Timeout'],
+  ] as const;
+  for (const [code, status] of cases) {
     const pair = await socketPair(t);
-    answerClientError(Object.assign(new Error('x'), { code }), pair.server, false, true);
+    answerClientError(Object.assign(new Error('x'), { code }), pair.server, idle);
     await pair.closed;
     assert.equal(pair.received(), `HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
     assert.equal(isClosing(pair.server), true);
@@ -40,16 +48,18 @@ test('answerClientError on an idle connection answers like Node: 400, 431, 408, 
 
 test('answerClientError behind a complete request under way writes nothing and leaves the socket open', async (t) => {
   const pair = await socketPair(t);
-  answerClientError(Object.assign(new Error('x'), { code: 'HPE_INVALID_METHOD' }), pair.server, true, true);
+  answerClientError(Object.assign(new Error('x'), { code: 'HPE_INVALID_METHOD' }), pair.server,
+    { inFlight: 1, message: parsed(true), response: undefined });
   await sleep(50);
   assert.equal(pair.received(), '');
   assert.equal(pair.server.destroyed, false);
   assert.equal(isClosing(pair.server), true);
 });
 
-test('answerClientError inside an incomplete request under way destroys the connection', async (t) => {
+test('answerClientError inside an incomplete request whose response cannot be corrected destroys the connection', async (t) => {
   const pair = await socketPair(t);
-  answerClientError(Object.assign(new Error('x'), { code: 'HPE_INVALID_EOF_STATE' }), pair.server, true, false);
+  answerClientError(Object.assign(new Error('x'), { code: 'HPE_INVALID_EOF_STATE' }), pair.server,
+    { inFlight: 1, message: parsed(false), response: undefined });
   await pair.closed;
   assert.equal(pair.received(), '');
 });

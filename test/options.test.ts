@@ -14,6 +14,12 @@ test('no options gives the documented safe defaults', () => {
   assert.equal(options.callbackTimeout, 30_000);
   assert.equal(options.maxConnections, 1_000);
   assert.equal(options.maxConnectionsPerPeer, 256);
+  assert.equal(options.maxHeaderCount, 100);
+  assert.equal(options.maxUrlLength, 8 * 1024);
+  assert.equal(options.bodyTimeout, 10_000);
+  assert.equal(options.sendTimeout, 10_000);
+  assert.equal(options.maxPipelinedRequests, 16);
+  assert.equal(options.maxRequestsPerConnection, 1_000);
   assert.equal(options.cors, 'off');
   assert.equal(options.exposeErrors, false);
   assert.equal(options.log, undefined);
@@ -22,8 +28,10 @@ test('no options gives the documented safe defaults', () => {
   assert.equal(options.onError, reportToStderr);
   assert.equal(options.query.strictNullHandling, true);
   assert.deepEqual({ ...DEFAULTS }, {
-    maxBodySize: 1048576, maxHeaderSize: 16384, headersTimeout: 10000, requestTimeout: 120000,
+    maxBodySize: 1048576, maxHeaderSize: 16384, maxHeaderCount: 100, maxUrlLength: 8192,
+    headersTimeout: 10000, requestTimeout: 120000, bodyTimeout: 10000, sendTimeout: 10000,
     keepAliveTimeout: 5000, callbackTimeout: 30000, maxConnections: 1000, maxConnectionsPerPeer: 256,
+    maxPipelinedRequests: 16, maxRequestsPerConnection: 1000,
   });
 });
 

@@ -221,17 +221,30 @@ test('prepareResponse: a good string response gets the default status message an
   assert.equal(prepared.declaredLength, undefined);
 });
 
-test('prepareResponse: a given Content-Type, statusmsg, Connection and Content-Length are kept', () => {
+test('prepareResponse: a given Content-Type, statusmsg and Content-Length are kept; Connection: close becomes the close flag', () => {
   const prepared = prepareResponse({
     statuscode: 200, statusmsg: 'Fine Thanks',
     headers: { 'content-type': 'text/html', Connection: 'keep-alive, close', 'Content-Length': 2 },
     message: Buffer.from('hi'),
   }, context);
   assert.equal(prepared.statusMessage, 'Fine Thanks');
-  assert.deepEqual(prepared.headers, [['content-type', 'text/html'], ['Connection', 'keep-alive, close'], ['Content-Length', 2]]);
+  assert.deepEqual(prepared.headers, [['content-type', 'text/html'], ['Content-Length', 2]]);
   assert.equal(prepared.close, true);
   assert.equal(prepared.declaredLength, 2);
   assert.equal(prepared.body.kind, 'bytes');
+});
+
+test('prepareResponse: hop-by-hop headers from the callback are dropped (the library manages the connection)', () => {
+  const prepared = prepareResponse({
+    statuscode: 200,
+    headers: {
+      Connection: 'keep-alive', 'Keep-Alive': 'timeout=999', 'Proxy-Connection': 'keep-alive', TE: 'trailers',
+      Trailer: 'X-Sum', Upgrade: 'websocket', 'Transfer-Encoding': 'chunked', 'X-Kept': 'yes',
+    },
+    message: 'body',
+  }, context);
+  assert.deepEqual(prepared.headers.map(([name]) => name), ['X-Kept', 'Content-Type']);
+  assert.equal(prepared.close, false);
 });
 
 test('prepareResponse: bytes get no default Content-Type; no message is an empty body', () => {

@@ -1,0 +1,79 @@
+import type { ConnectionState } from './connection-state.js';
+
+export interface DeadlineOptions {
+  /** Longest wait for the next bytes of a request body the server is ready to receive, in ms; 0 disables. */
+  bodyTimeout: number;
+  /** Longest a response may sit unsent because the client does not read, in ms; 0 disables. */
+  sendTimeout: number;
+}
+
+export interface DeadlineActions {
+  /** The body of `connection.lastMessage` stopped arriving. */
+  onBodyStall(connection: ConnectionState): void;
+  /** The client stopped taking the response; nothing more can be sent. */
+  onSendStall(connection: ConnectionState): void;
+}
+
+/**
+ * The two deadlines Node does not keep: a request body that stops arriving
+ * (slowloris in the body) and a client that stops reading its response
+ * (slow read). One timer per server looks at every connection, comparing
+ * progress with the previous look, instead of a timer per socket or per write.
+ * Node's socket `'timeout'` is not used: a listener on it would disable
+ * Node's own closing of idle keep-alive connections.
+ *
+ * Returns a function that stops the checks.
+ */
+export function watchDeadlines(
+  connections: Iterable<ConnectionState>, options: DeadlineOptions, actions: DeadlineActions,
+): () => void {
+  const { bodyTimeout, sendTimeout } = options;
+  const enabled = [bodyTimeout, sendTimeout].filter((timeout) => timeout > 0);
+  if (enabled.length === 0) return () => {};
+  // Look often enough that a deadline is kept within a quarter of itself (and at least every second).
+  const every = Math.max(25, Math.min(1000, Math.floor(Math.min(...enabled) / 4)));
+  const timer = setInterval(() => {
+    const now = performance.now();
+    for (const connection of connections) {
+      if (bodyTimeout > 0 && bodyStalled(connection, now, bodyTimeout)) actions.onBodyStall(connection);
+      else if (sendTimeout > 0 && sendStalled(connection, now, sendTimeout)) actions.onSendStall(connection);
+    }
+  }, every);
+  // The listening server keeps the process alive; this timer alone never should.
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/**
+ * Whether the body being received has made no progress for `timeout` ms
+ * while the server was ready for it. Time spent with reading paused (the
+ * callback not reading, requests waiting their turn, output backpressure)
+ * is not the client's fault and does not count.
+ */
+function bodyStalled(connection: ConnectionState, now: number, timeout: number): boolean {
+  const message = connection.lastMessage;
+  const socket = connection.http;
+  const { body } = connection;
+  const waitingOnClient = message !== undefined && !message.complete && !message.destroyed &&
+    !socket.isPaused() && !connection.holdingBack && message.readableLength < message.readableHighWaterMark;
+  if (!waitingOnClient || socket.bytesRead !== body.bytesRead) {
+    body.bytesRead = socket.bytesRead;
+    body.since = now;
+    return false;
+  }
+  return now - body.since >= timeout;
+}
+
+/** Whether bytes have waited in the socket's buffer, with none leaving, for `timeout` ms. */
+function sendStalled(connection: ConnectionState, now: number, timeout: number): boolean {
+  const socket = connection.http;
+  const { send } = connection;
+  const pending = socket.writableLength;
+  if (pending === 0 || pending !== send.pending || connection.drains !== send.drains) {
+    send.pending = pending;
+    send.drains = connection.drains;
+    send.since = now;
+    return false;
+  }
+  return now - send.since >= timeout;
+}

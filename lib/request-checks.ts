@@ -1,0 +1,50 @@
+import type { IncomingMessage } from 'node:http';
+
+/** The limits a parsed request head is held to, beyond what Node's parser enforces itself. */
+export interface HeadLimits {
+  maxHeaderCount: number;
+  maxUrlLength: number;
+}
+
+/**
+ * A Host value: `uri-host [ ":" port ]` (RFC 9112, section 3.2, and RFC 3986,
+ * section 3.2.2): an IP literal in brackets, or a reg-name / IPv4 address
+ * made of unreserved, percent-encoded and sub-delimiter characters.
+ */
+const HOST = /^(?:\[[0-9A-Fa-f:.]+(?:%25[\w.~-]+)?\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::\d*)?$/;
+
+/**
+ * The status that refuses a request Node's parser accepted but this server
+ * will not hand to a callback, or `undefined` when the head is sound. Node's
+ * parser already refuses malformed syntax, CL/TE conflicts and bad chunking;
+ * these are the checks it leaves to the server (RFC 9112).
+ *
+ * Every refusal closes the connection: after a head we distrust, the framing
+ * of what follows cannot be trusted either.
+ */
+export function refusalStatus(message: IncomingMessage, limits: HeadLimits): number | undefined {
+  if (message.httpVersionMajor > 1) return 505;
+  // Node keeps one header more than the limit, so that too many is seen rather than silently cut.
+  if (message.rawHeaders.length / 2 > limits.maxHeaderCount) return 431;
+  if ((message.url ?? '').length > limits.maxUrlLength) return 414;
+  if (!hostIsSound(message.rawHeaders)) return 400;
+  const coding = message.headers['transfer-encoding'];
+  if (coding !== undefined) {
+    // HTTP/1.0 has no chunked coding: its framing is faulty (RFC 9112, section 6.1).
+    if (message.httpVersionMinor === 0) return 400;
+    if (coding.trim().toLowerCase() !== 'chunked') return 501;
+  }
+  return undefined;
+}
+
+/** At most one Host header (Node keeps the first of several silently), with a well-formed value. */
+function hostIsSound(rawHeaders: string[]): boolean {
+  let seen = false;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length !== 4 || name.toLowerCase() !== 'host') continue;
+    if (seen || !HOST.test(rawHeaders[i + 1]!)) return false;
+    seen = true;
+  }
+  return true;
+}
