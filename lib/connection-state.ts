@@ -9,6 +9,8 @@ import type { Socket } from 'node:net';
 export class ConnectionState {
   /** Requests parsed and not over yet (waiting their turn, in the callback, or being written); 0 is idle. */
   inFlight = 0;
+  /** Requests parsed on this connection so far. */
+  requests = 0;
   /** The request Node parsed last and its response: only it can still be receiving a body. */
   lastMessage: IncomingMessage | undefined;
   lastResponse: ServerResponse | undefined;
@@ -23,6 +25,7 @@ export class ConnectionState {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
   private pausedReading = false;
+  private watchingResumes = false;
 
   constructor(readonly socket: Socket, readonly peer: string, private readonly maxRunning: number) {}
 
@@ -71,7 +74,15 @@ export class ConnectionState {
   private pauseReading(): void {
     if (this.pausedReading) return;
     this.pausedReading = true;
-    this.http.pause();
+    const socket = this.http;
+    if (!this.watchingResumes) {
+      this.watchingResumes = true;
+      // Node resumes the socket whenever a request is dumped or read; while requests wait their
+      // turn, it is paused again before the event loop can read more (Node's own 'resume'
+      // listener restarts the read, this one stops it in the same tick).
+      socket.on('resume', () => { if (this.pausedReading) socket.pause(); });
+    }
+    socket.pause();
   }
 
   private resumeReading(): void {

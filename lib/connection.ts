@@ -64,9 +64,10 @@ function clientErrorStatus(error: NodeJS.ErrnoException): number {
     case 'HPE_HEADER_OVERFLOW': return 431;
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW': return 413;
     case 'ERR_HTTP_REQUEST_TIMEOUT': return 408;
-    // llhttp knows HTTP/0.9 to 1.1 (and 2.0, refused by the listener); any other version is not supported.
-    case 'HPE_INVALID_VERSION': return 505;
-    default: return 400;
+    default:
+      // llhttp knows HTTP/0.9 to 1.1 (and 2.0, which the listener refuses); a well-formed other
+      // version is not supported. Its other version errors are malformed request lines.
+      return error.code === 'HPE_INVALID_VERSION' && (error as { reason?: unknown }).reason === 'Invalid HTTP version' ? 505 : 400;
   }
 }
 

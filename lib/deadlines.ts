@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { ConnectionState } from './connection-state.js';
 
 export interface DeadlineOptions {
@@ -64,11 +65,18 @@ function bodyStalled(connection: ConnectionState, now: number, timeout: number):
   return now - body.since >= timeout;
 }
 
-/** Whether bytes have waited in the socket's buffer, with none leaving, for `timeout` ms. */
+/**
+ * Whether bytes have waited to be sent, with none handed to the kernel, for
+ * `timeout` ms: the measure of nginx's `send_timeout`. The kernel's buffers
+ * take bytes in bursts as the client reads, so a client must read at least
+ * a socket buffer's worth per `timeout`, not merely some bytes.
+ */
 function sendStalled(connection: ConnectionState, now: number, timeout: number): boolean {
   const socket = connection.http;
   const { send } = connection;
-  const pending = socket.writableLength;
+  // What the socket holds, plus the part of its current write libuv has not passed on yet
+  // (a single large write shows no progress in `writableLength` until all of it is out).
+  const pending = socket.writableLength + unsentOfCurrentWrite(socket);
   if (pending === 0 || pending !== send.pending || connection.drains !== send.drains) {
     send.pending = pending;
     send.drains = connection.drains;
@@ -76,4 +84,10 @@ function sendStalled(connection: ConnectionState, now: number, timeout: number):
     return false;
   }
   return now - send.since >= timeout;
+}
+
+/** libuv's count of bytes queued on the handle (`writeQueueSize`, on TCP and TLS handles alike). */
+function unsentOfCurrentWrite(socket: Socket): number {
+  const handle = (socket as Socket & { _handle?: { writeQueueSize?: unknown } | null })._handle;
+  return typeof handle?.writeQueueSize === 'number' ? handle.writeQueueSize : 0;
 }

@@ -33,8 +33,12 @@ const DRAIN_LIMIT = 64 * 1024;
  */
 export function createRequestListener(callback: Callback, options: ResolvedOptions, context: ListenerContext) {
   /** Returns what to run when the exchange is over (see `whenExchangeEnds`), for requests the callback sees. */
-  return function onRequest(message: IncomingMessage, res: ServerResponse, expectsContinue = false): (() => void) | undefined {
+  return function onRequest(
+    message: IncomingMessage, res: ServerResponse, expectsContinue = false, lastOnConnection = false,
+  ): (() => void) | undefined {
     if (isClosing(message.socket)) return undefined;
+    // Requests pipelined after this one are never handed over; its response closes the connection.
+    if (lastOnConnection) markClosing(message.socket);
     const refusal = refusalStatus(message, options);
     if (refusal !== undefined) {
       refuseRequest(message.socket, res, refusal);
@@ -79,7 +83,8 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
         if (options.log) logRequest(options, request, message, response.status, undefined, started);
         return;
       }
-      const keepsConnection = !context.stopping &&
+      // The last request a connection may carry says so in its response.
+      const keepsConnection = !context.stopping && !lastOnConnection &&
         (!hasUnreadBody(message) || (continued && drainable(message, request)));
       if (!keepsConnection || response.close || response.version !== '1.1') markClosing(message.socket);
       writtenPastRes = response.version !== '1.1';

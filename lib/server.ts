@@ -42,8 +42,6 @@ export async function startListener(
   server.keepAliveTimeout = options.keepAliveTimeout;
   // Node drops headers past maxHeadersCount silently; one more than the limit lets the listener see and refuse them.
   server.maxHeadersCount = options.maxHeaderCount + 1;
-  // Node marks the last allowed response `Connection: close` and answers 503 to requests pipelined past it.
-  server.maxRequestsPerSocket = options.maxRequestsPerConnection;
 
   let stopping = false;
   const context: ListenerContext = {
@@ -65,8 +63,11 @@ export async function startListener(
     connection.inFlight += 1;
     connection.lastMessage = message;
     connection.lastResponse = res;
+    // Node's own maxRequestsPerSocket says `Connection: close` but keeps the connection open.
+    connection.requests += 1;
+    const lastOnConnection = options.maxRequestsPerConnection > 0 && connection.requests >= options.maxRequestsPerConnection;
     let listenerDone: (() => void) | undefined;
-    const turnOver = connection.takeTurn(() => { listenerDone = onRequest(message, res, expectsContinue); });
+    const turnOver = connection.takeTurn(() => { listenerDone = onRequest(message, res, expectsContinue, lastOnConnection); });
     whenExchangeEnds(message, res, () => {
       listenerDone?.();
       connection.inFlight -= 1;

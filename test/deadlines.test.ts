@@ -1,0 +1,127 @@
+/**
+ * The deadlines that cut slow clients, each tested with small values:
+ * headers that trickle in (slowloris), a body that stops arriving, and a
+ * client that stops reading its response. (The callback deadline is in
+ * errors.test.ts, idle keep-alive and the whole-request deadline in
+ * server.test.ts.)
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import net from 'node:net';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import { connectRaw, errorSink, serve, sleep } from './support.js';
+
+test('headersTimeout: a head trickling in one byte at a time is cut off with 408, though bytes keep coming', async (t) => {
+  const { port } = await serve(t, () => ({ statuscode: 200 }), { headersTimeout: 400, requestTimeout: 5000 });
+  const connection = await connectRaw(t, port);
+  const head = `GET / HTTP/1.1\r\nHost: x\r\n${'X-Slow: y\r\n'.repeat(50)}\r\n`;
+  const started = performance.now();
+  for (let i = 0; i < head.length && !connection.closed && performance.now() - started < 4000; i += 1) {
+    connection.socket.write(head[i]!);
+    await sleep(20);
+  }
+  const elapsed = performance.now() - started;
+  assert.equal(connection.closed, true);
+  assert.ok(elapsed >= 350 && elapsed < 2500, `cut off after ${elapsed.toFixed(0)} ms`);
+  assert.match(connection.text, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+});
+
+test('bodyTimeout: a body that stops arriving gets 408 long before requestTimeout, and the read rejects', async (t) => {
+  let outcome: unknown = 'pending';
+  const { port } = await serve(t, async (request) => {
+    try {
+      outcome = await request.datastream.text();
+    } catch (error) {
+      outcome = error;
+    }
+    return { statuscode: 200, message: 'never sent' };
+  }, { bodyTimeout: 300, requestTimeout: 60_000, onError: errorSink().onError });
+  const connection = await connectRaw(t, port);
+  connection.socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly ten b');
+  const started = performance.now();
+  assert.equal(await connection.waitClose(3000), true);
+  const elapsed = performance.now() - started;
+  assert.ok(elapsed >= 250 && elapsed < 1500, `cut off after ${elapsed.toFixed(0)} ms`);
+  assert.match(connection.text, /^HTTP\/1\.1 408 Request Timeout\r\n[\s\S]*Connection: close\r\n/);
+  assert.equal(connection.text.includes('never sent'), false);
+  await sleep(20);
+  assert.ok(outcome instanceof Error, `the read: ${String(outcome)}`);
+});
+
+test('bodyTimeout: a body that keeps moving, however slowly, is never cut', async (t) => {
+  const { port } = await serve(t, async (request) => ({
+    statuscode: 200, message: `got ${(await request.datastream.text()).length}`,
+  }), { bodyTimeout: 300 });
+  const connection = await connectRaw(t, port);
+  connection.socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n');
+  for (let i = 0; i < 10; i += 1) {
+    await sleep(120);
+    connection.socket.write('0123456789');
+  }
+  assert.equal(await connection.waitFor('got 100', 2000), true, connection.text);
+});
+
+test('bodyTimeout: time the callback spends before reading is not the client\'s fault', async (t) => {
+  const size = 1024 * 1024;
+  const { port } = await serve(t, async (request) => {
+    await sleep(800);
+    return { statuscode: 200, message: `got ${(await request.datastream.read()).length}` };
+  }, { bodyTimeout: 200 });
+  const connection = await connectRaw(t, port);
+  connection.socket.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`);
+  connection.socket.write(Buffer.alloc(size, 0x61));
+  assert.equal(await connection.waitFor(`got ${size}`, 3000), true, connection.text.slice(0, 200));
+});
+
+test('sendTimeout: a client that stops reading a large response is cut off; the body stream is released', async (t) => {
+  let aborted = 0;
+  let streamClosed = 0;
+  const { port } = await serve(t, (request) => {
+    let sent = 0;
+    const body = new Readable({
+      read() {
+        sent += 1;
+        this.push(sent > 4096 ? null : Buffer.alloc(64 * 1024, 0x62)); // 256 MiB in all, far beyond socket buffers
+      },
+    });
+    body.once('close', () => { streamClosed = performance.now(); });
+    request.signal.addEventListener('abort', () => { aborted = performance.now(); });
+    return { statuscode: 200, message: body };
+  }, { sendTimeout: 300 });
+  const connection = await connectRaw(t, port);
+  connection.socket.pause(); // read nothing
+  connection.socket.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+  const started = performance.now();
+  while (streamClosed === 0 && performance.now() - started < 5000) await sleep(25);
+  const elapsed = streamClosed - started;
+  assert.ok(streamClosed > 0, 'the body stream was released');
+  assert.ok(elapsed >= 250 && elapsed < 2500, `cut off after ${elapsed.toFixed(0)} ms`);
+  assert.ok(aborted > 0, 'request.signal aborted');
+  connection.socket.resume();
+  assert.equal(await connection.waitClose(3000), true);
+});
+
+test('sendTimeout: a client that reads slowly but steadily gets the whole response', async (t) => {
+  const size = 16 * 1024 * 1024;
+  const { port } = await serve(t, () => ({ statuscode: 200, message: Buffer.alloc(size, 0x63) }), { sendTimeout: 1000 });
+  const socket = net.connect(port, '127.0.0.1');
+  t.after(() => { socket.destroy(); });
+  await once(socket, 'connect');
+  // 1 MiB every 100 ms: the whole response takes more than a second, with no stall as long as sendTimeout.
+  let received = 0;
+  let sip = 0;
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    sip += chunk.length;
+    if (sip >= 1024 * 1024) socket.pause();
+  });
+  const pace = setInterval(() => { sip = 0; socket.resume(); }, 100);
+  t.after(() => clearInterval(pace));
+  const started = performance.now();
+  socket.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  await once(socket, 'close');
+  clearInterval(pace);
+  assert.ok(received > size, `received ${received} of more than ${size} bytes`);
+  assert.ok(performance.now() - started > 1000, 'the reading was slower than sendTimeout');
+});
