@@ -110,6 +110,25 @@ export function writeStatusAndClose(socket: Socket, status: number): void {
   );
 }
 
+/** How long a connection closed after its last response keeps reading what the client already sent. */
+const LINGER_MS = 2000;
+
+/**
+ * Closes a connection after its last response, lingering (RFC 9112,
+ * section 9.6): our side is ended (FIN after the queued bytes), and what the
+ * client already sent is still read until it closes its side too. Closing at
+ * once with unread bytes (a request pipelined behind the last response)
+ * makes the kernel send a reset, which can destroy that response before the
+ * client has read it.
+ */
+export function closeAfterLastResponse(socket: Socket): void {
+  if (socket.destroyed) return;
+  socket.end();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
 /** An idle connection is closed at once; data still queued for it is flushed first. */
 export function closeIdle(socket: Socket): void {
   if (socket.writableLength === 0) socket.destroy();

@@ -128,11 +128,37 @@ export function safeString(value: unknown): string {
   }
 }
 
+/**
+ * Reads `key` of anything a callback threw or returned, never throwing: the
+ * value may be a Proxy whose traps throw, a revoked Proxy, or an object with
+ * a throwing getter.
+ */
+export function readSafely(value: unknown, key: PropertyKey): unknown {
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return undefined;
+  try {
+    return (value as Record<PropertyKey, unknown>)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `value` is an Error, for values whose prototype chain may throw when asked. */
+export function isError(value: unknown): value is Error {
+  try {
+    return value instanceof Error;
+  } catch {
+    return false;
+  }
+}
+
+/** Anything thrown, as an Error to report: Errors as they are, other values wrapped with a printable description. */
+export function asError(value: unknown): Error {
+  return isError(value) ? value : new Error(`Non-error value thrown: ${safeString(value)}`);
+}
+
 /** The status an error thrown by a callback asks for, following the http-errors convention. */
 export function statusOf(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const candidate = (error as { status?: unknown; statusCode?: unknown }).status
-    ?? (error as { statusCode?: unknown }).statusCode;
+  const candidate = readSafely(error, 'status') ?? readSafely(error, 'statusCode');
   return typeof candidate === 'number' && Number.isInteger(candidate) && candidate >= 400 && candidate <= 599
     ? candidate
     : undefined;

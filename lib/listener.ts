@@ -2,7 +2,7 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import { performance } from 'node:perf_hooks';
 import { isClosing, markClosing, refuseRequest } from './connection.js';
 import { corsHeaders, isPreflight, preflightHeaders } from './cors.js';
-import { ResponseError, safeString, statusOf } from './errors.js';
+import { ResponseError, isError, readSafely, safeString, statusOf } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { formatLogLine, safelyReport } from './report.js';
 import { abortRequest, bodyOf, buildRequest } from './request.js';
@@ -69,6 +69,7 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
     let writtenPastRes = false;
     // Over once the response closed or its connection died, even while queued behind pipelined ones.
     let over = false;
+    let failedToWrite = false;
     context.pending.add(request);
     const exchangeEnded = () => {
       over = true;
@@ -96,6 +97,13 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
           onBodyError: (error) => safelyReport(options.onError, error, request),
         });
       } catch (error) {
+        // A message that cannot be opened as a stream: nothing is written yet, so the client gets a clean 500.
+        if (!res.headersSent && !failedToWrite) {
+          failedToWrite = true;
+          if (response.body.kind === 'stream') discardMessage(response.body.source);
+          fail(error);
+          return;
+        }
         // Validation mirrors Node's own checks, so this is a bug of ours: lose the connection, not the process.
         safelyReport(options.onError, error, request);
         res.destroy();
@@ -158,23 +166,25 @@ function responseContext(options: ResolvedOptions, message: IncomingMessage) {
  * unless the error says `expose: true` or the listener has `exposeErrors`.
  */
 function errorResponse(error: unknown, status: number, options: ResolvedOptions, message: IncomingMessage): PreparedResponse {
-  const details = error as { expose?: unknown; message?: unknown; headers?: unknown; stack?: unknown };
   // Only an error with a valid HTTP status speaks for the response: the `expose` or `headers`
   // of any other error (an upstream client's response headers, say) never reach the client.
+  // Every property is read safely: a callback may throw a Proxy or an object with throwing getters.
   const httpError = statusOf(error) !== undefined;
   let text = STATUS_CODES[status] ?? 'Error';
-  if (httpError && details.expose === true && typeof details.message === 'string') {
-    text = details.message;
+  const shown = readSafely(error, 'message');
+  if (httpError && readSafely(error, 'expose') === true && typeof shown === 'string') {
+    text = shown;
   } else if (options.exposeErrors) {
-    text = error instanceof Error ? String(error.stack ?? error) : `Non-error value thrown: ${safeString(error)}`;
+    text = isError(error) ? safeString(readSafely(error, 'stack') ?? error) : `Non-error value thrown: ${safeString(error)}`;
   }
   const context = responseContext(options, message);
-  const headers = httpError && typeof details.headers === 'object' && details.headers !== null ? details.headers : undefined;
+  const given = httpError ? readSafely(error, 'headers') : undefined;
+  const headers = typeof given === 'object' && given !== null ? given : undefined;
   try {
     return prepareResponse({ statuscode: status, headers, message: `${text}\n` }, context);
   } catch (invalid) {
     // The error's own headers were malformed: answer without them.
-    if (invalid instanceof ResponseError) safelyReport(options.onError, invalid);
+    if (isError(invalid) && invalid instanceof ResponseError) safelyReport(options.onError, invalid);
     return prepareResponse({ statuscode: status, message: `${text}\n` }, context);
   }
 }

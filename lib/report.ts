@@ -1,4 +1,4 @@
-import { safeString } from './errors.js';
+import { asError, isError, safeString } from './errors.js';
 import type { HttpRequest, LogEntry } from './types.js';
 
 /**
@@ -18,11 +18,11 @@ export function safelyReport(
   error: unknown,
   request?: HttpRequest,
 ): void {
-  const asError = error instanceof Error ? error : new Error(`Non-error value thrown: ${safeString(error)}`);
   try {
-    onError(asError, request);
+    onError(asError(error), request);
   } catch (reporterError) {
-    reportToStderr(new Error(`onError threw: ${reporterError instanceof Error ? reporterError.message : safeString(reporterError)}`), request);
+    const reason = isError(reporterError) ? safeString(reporterError.message) : safeString(reporterError);
+    reportToStderr(new Error(`onError threw: ${reason}`), request);
   }
 }
 

@@ -24,6 +24,9 @@ const HOST = /^(?:\[[0-9A-Fa-f:.]+(?:%25[\w.~-]+)?\]|[A-Za-z0-9\-._~!$&'()*+,;=%
  */
 export function refusalStatus(message: IncomingMessage, limits: HeadLimits): number | undefined {
   if (message.httpVersionMajor > 1) return 505;
+  // A true HTTP/0.9 request is `GET target` alone. llhttp reads any versionless line as 0.9, with
+  // headers after it: that is a mangled 1.x request, not an HTTP/0.9 client.
+  if (message.httpVersionMajor === 0 && (message.method !== 'GET' || message.rawHeaders.length > 0)) return 400;
   // Node keeps one header more than the limit, so that too many is seen rather than silently cut.
   if (message.rawHeaders.length / 2 > limits.maxHeaderCount) return 431;
   if ((message.url ?? '').length > limits.maxUrlLength) return 414;

@@ -1,6 +1,6 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
-import { safeString } from './errors.js';
+import { asError } from './errors.js';
 import type { FileLike } from './types.js';
 
 /** How a response `message` will be framed: no body, bytes of known length, or a stream. */
@@ -32,8 +32,21 @@ export function classifyMessage(message: unknown): Body | string {
 export function openStream(source: unknown): Readable {
   if (isNodeReadable(source)) return source;
   if (isWebStream(source)) return Readable.fromWeb(source);
-  if (isAsyncIterable(source)) return Readable.from(source, { objectMode: false });
+  if (isAsyncIterable(source)) return Readable.from(failingWithErrors(source), { objectMode: false });
   return readFileLike(source as FileLike);
+}
+
+/**
+ * The same iteration, with anything thrown turned into an Error: a stream
+ * destroyed with `undefined` (`throw undefined` in a generator) looks like a
+ * client that left, and the failure would go unreported.
+ */
+async function* failingWithErrors<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* source;
+  } catch (error) {
+    throw asError(error);
+  }
 }
 
 /**
@@ -83,7 +96,9 @@ function readFileLike(file: FileLike): Readable {
           if (typeof chunk === 'string') this.push(chunk.length === 0 ? null : Buffer.from(chunk));
           else if (chunk instanceof Uint8Array) this.push(chunk.byteLength === 0 ? null : chunk);
           else this.destroy(new TypeError(`The message's read() must return a string or bytes, not ${typeof chunk}`));
-        }, (error: unknown) => this.destroy(error instanceof Error ? error : new Error(safeString(error))));
+        })
+        // A read() that throws or rejects, with anything; or a chunk that cannot even be inspected (a hostile Proxy).
+        .catch((error: unknown) => this.destroy(asError(error)));
     },
     destroy(error, done) {
       closeFileLike(file);
@@ -101,16 +116,19 @@ function closeFileLike(file: FileLike): void {
   }
 }
 
+/** A Node Readable, or a stream built on the same machinery (readable-stream, another copy of Node's). */
 function isNodeReadable(value: unknown): value is Readable {
   return value instanceof Readable || (
     typeof value === 'object' && value !== null &&
     typeof (value as Readable).pipe === 'function' && typeof (value as Readable).on === 'function' &&
-    typeof (value as Readable).read === 'function'
+    typeof (value as Readable).read === 'function' && typeof (value as Readable).destroy === 'function' &&
+    typeof (value as { _readableState?: unknown })._readableState === 'object'
   );
 }
 
+/** A WHATWG ReadableStream (fetch bodies, web streams): Node can only adapt the real thing. */
 function isWebStream(value: unknown): value is ReadableStream {
-  return typeof value === 'object' && value !== null && typeof (value as ReadableStream).getReader === 'function';
+  return value instanceof globalThis.ReadableStream;
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<string | Uint8Array> {

@@ -30,13 +30,15 @@ const BODILESS = new Set([204, 304]);
 export function writeResponse(res: ServerResponse, response: PreparedResponse, options: WriteOptions): Promise<number | undefined> {
   const sendsBody = !options.isHead && !BODILESS.has(response.status);
   if (!sendsBody) discardMessage(response.body.kind === 'stream' ? response.body.source : undefined);
+  // Opened before a byte is written: a message that cannot even be opened throws here, in time for a clean 500.
+  const stream = sendsBody && response.body.kind === 'stream' ? openStream(response.body.source) : undefined;
   return response.version === '1.1'
-    ? writeWithNode(res, response, sendsBody, options)
-    : writeToSocket(res, response, sendsBody, options);
+    ? writeWithNode(res, response, sendsBody, stream, options)
+    : writeToSocket(res, response, sendsBody, stream, options);
 }
 
 function writeWithNode(
-  res: ServerResponse, response: PreparedResponse, sendsBody: boolean, options: WriteOptions,
+  res: ServerResponse, response: PreparedResponse, sendsBody: boolean, stream: Readable | undefined, options: WriteOptions,
 ): Promise<number | undefined> {
   const { body, status } = response;
   const head: Array<string | number | readonly string[]> = [];
@@ -44,26 +46,26 @@ function writeWithNode(
   if (options.close || response.close) head.push('Connection', 'close');
   res.writeHead(status, response.statusMessage, head as unknown as string[]);
 
-  if (body.kind !== 'stream' || !sendsBody) {
+  if (stream === undefined) {
     const data = body.kind === 'bytes' && sendsBody ? body.data : undefined;
     return finished(res, () => { res.end(data); }, data === undefined ? 0 : body.kind === 'bytes' ? body.length : 0);
   }
-  return pipeBody(res, res.req.socket, body.source, response.declaredLength, options);
+  return pipeBody(res, res.req.socket, stream, response.declaredLength, options);
 }
 
 function writeToSocket(
-  res: ServerResponse, response: PreparedResponse, sendsBody: boolean, options: WriteOptions,
+  res: ServerResponse, response: PreparedResponse, sendsBody: boolean, stream: Readable | undefined, options: WriteOptions,
 ): Promise<number | undefined> {
   const { body } = response;
   return withSocket(res).then((socket) => {
     if (socket === undefined) {
       // The connection closed while earlier pipelined responses were still being sent.
-      if (body.kind === 'stream') discardMessage(body.source);
+      stream?.destroy();
       return undefined;
     }
     // HTTP/0.9 is the body alone: no status line, no headers.
     const head = response.version === '0.9' ? '' : rawHead(response);
-    if (body.kind !== 'stream' || !sendsBody) {
+    if (stream === undefined) {
       const data = body.kind === 'bytes' && sendsBody ? body.data : undefined;
       const length = data === undefined ? 0 : body.kind === 'bytes' ? body.length : 0;
       return new Promise<number | undefined>((resolve) => {
@@ -74,17 +76,16 @@ function writeToSocket(
       });
     }
     if (head) socket.write(head, 'latin1');
-    return pipeBody(socket, socket, body.source, response.declaredLength, options);
+    return pipeBody(socket, socket, stream, response.declaredLength, options);
   });
 }
 
 /** Streams a body into `sink` with backpressure; a failing source destroys the connection. */
 function pipeBody(
-  sink: ServerResponse | Socket, connection: Socket, source: unknown, declaredLength: number | undefined,
+  sink: ServerResponse | Socket, connection: Socket, stream: Readable, declaredLength: number | undefined,
   options: WriteOptions,
 ): Promise<number | undefined> {
   return new Promise((resolve) => {
-    const stream: Readable = openStream(source);
     // A response queued behind pipelined ones is never closed by Node when the connection dies:
     // stop its body ourselves, so that its source is released.
     const cancel = onConnectionClose(connection, () => stream.destroy());

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import {
-  answerClientError, closeIdle, isClosing, refuseConnection, refuseRequest, whenExchangeEnds, writeStatusAndClose,
+  answerClientError, closeAfterLastResponse, closeIdle, isClosing, refuseConnection, refuseRequest, whenExchangeEnds, writeStatusAndClose,
 } from './connection.js';
 import { ConnectionState } from './connection-state.js';
 import { watchDeadlines } from './deadlines.js';
@@ -37,7 +37,10 @@ export async function startListener(
     requireHostHeader: true,
   };
   const server = options.tls
-    ? https.createServer({ ...serverOptions, ...(await loadTls(options.tls)) })
+    // A TLS handshake is part of the head's time (Node's own handshake deadline is 120 s).
+    ? https.createServer({
+      ...serverOptions, handshakeTimeout: options.headersTimeout || 120_000, ...(await loadTls(options.tls)),
+    })
     : http.createServer(serverOptions);
   server.keepAliveTimeout = options.keepAliveTimeout;
   // Node drops headers past maxHeadersCount silently; one more than the limit lets the listener see and refuse them.
@@ -73,7 +76,7 @@ export async function startListener(
       connection.inFlight -= 1;
       turnOver();
       // While stopping, or after bytes Node could not parse, a connection leaves once its last response is out.
-      if ((stopping || isClosing(socket)) && connection.inFlight === 0) closeIdle(socket);
+      if ((stopping || isClosing(socket)) && connection.inFlight === 0) closeAfterLastResponse(socket);
     });
   };
   server.on('request', (message, res) => track(message, res, false));
@@ -121,6 +124,11 @@ export async function startListener(
 
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     const connection = stateOf.get(socket);
+    // HTTPS passes TLS handshake failures (and its handshake timeout) here too: no HTTP can be spoken yet.
+    if (options.tls && connection === undefined) {
+      socket.destroy();
+      return;
+    }
     answerClientError(error, socket, {
       inFlight: connection?.inFlight ?? 0,
       message: connection?.lastMessage,

@@ -50,6 +50,18 @@ test('a missing certificate file rejects registerCallback with ENOENT', async (t
   );
 });
 
+test('HTTPS: a TCP connection that never starts its TLS handshake is closed after headersTimeout', async (t) => {
+  const served = await serve(t, () => ({ statuscode: 200 }), { tls: certificate, headersTimeout: 300, requestTimeout: 1000 });
+  const silent = net.connect(served.port, '127.0.0.1');
+  silent.on('error', () => {});
+  t.after(() => silent.destroy());
+  await new Promise((resolve) => silent.once('connect', resolve));
+  const started = performance.now();
+  await new Promise((resolve) => silent.once('close', resolve));
+  const elapsed = performance.now() - started;
+  assert.ok(elapsed >= 250 && elapsed < 2000, `closed after ${elapsed.toFixed(0)} ms`);
+});
+
 test('stopping an HTTPS listener closes idle TLS connections at once, handshaken or not', async (t) => {
   const served = await serve(t, () => ({ statuscode: 200, message: 'x' }), { tls: certificate });
   const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
