@@ -1,5 +1,5 @@
 # Each target runs an npm script; the logic lives in package.json and its scripts.
-.PHONY: install build test run bench clean
+.PHONY: install build test run bench soak attack clean
 
 install:
 	npm ci
@@ -15,6 +15,12 @@ run: build
 
 bench: build
 	npm run bench
+
+soak: build
+	npm run soak
+
+attack: build
+	npm run attack
 
 clean:
 	npm run clean

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { ConnectionState } from './connection-state.js';
 
 export interface DeadlineOptions {
-  /** Longest wait for the next bytes of a request body the server is ready to receive, in ms; 0 disables. */
+  /** Time to receive a request body while the server is ready for it, in ms, extended by its bytes (see MIN_BODY_RATE); 0 disables. */
   bodyTimeout: number;
   /** Longest a response may sit unsent because the client does not read, in ms; 0 disables. */
   sendTimeout: number;
@@ -16,9 +16,9 @@ export interface DeadlineActions {
 }
 
 /**
- * The two deadlines Node does not keep: a request body that stops arriving
- * (slowloris in the body) and a client that stops reading its response
- * (slow read). One timer per server looks at every connection, comparing
+ * The two deadlines Node does not keep: a request body that arrives too
+ * slowly or not at all (slowloris in the body) and a client that stops
+ * reading its response (slow read). One timer per server looks at every connection, comparing
  * progress with the previous look, instead of a timer per socket or per write.
  * Node's socket `'timeout'` is not used: a listener on it would disable
  * Node's own closing of idle keep-alive connections.
@@ -46,23 +46,39 @@ export function watchDeadlines(
 }
 
 /**
- * Whether the body being received has made no progress for `timeout` ms
- * while the server was ready for it. Time spent with reading paused (the
- * callback not reading, requests waiting their turn, output backpressure)
- * is not the client's fault and does not count.
+ * The body allowance grows by a second for each `MIN_BODY_RATE` bytes
+ * received (Apache's mod_reqtimeout works the same way): a body must keep
+ * arriving at this average rate after its first `bodyTimeout`, so that a
+ * client trickling a few bytes every few seconds (slowloris in the body)
+ * is cut as surely as one that stops.
+ */
+export const MIN_BODY_RATE = 1024;
+
+/**
+ * Whether the body being received is late: the time spent waiting on the
+ * client for it exceeds `timeout` plus the allowance its bytes earned. Time
+ * with reading paused (the callback not reading yet, requests waiting their
+ * turn, output backpressure) is not the client's fault and does not count.
  */
 function bodyStalled(connection: ConnectionState, now: number, timeout: number): boolean {
   const message = connection.lastMessage;
   const socket = connection.http;
   const { body } = connection;
-  const waitingOnClient = message !== undefined && !message.complete && !message.destroyed &&
-    !socket.isPaused() && !connection.holdingBack && message.readableLength < message.readableHighWaterMark;
-  if (!waitingOnClient || socket.bytesRead !== body.bytesRead) {
-    body.bytesRead = socket.bytesRead;
-    body.since = now;
+  const elapsed = now - body.lookedAt;
+  body.lookedAt = now;
+  if (message !== body.message) {
+    // A new request: its body starts now.
+    body.message = message;
+    body.startBytes = socket.bytesRead;
+    body.waited = 0;
     return false;
   }
-  return now - body.since >= timeout;
+  const waitingOnClient = message !== undefined && !message.complete && !message.destroyed &&
+    !socket.isPaused() && !connection.holdingBack && message.readableLength < message.readableHighWaterMark;
+  if (!waitingOnClient) return false;
+  body.waited += elapsed;
+  const earned = ((socket.bytesRead - body.startBytes) * 1000) / MIN_BODY_RATE;
+  return body.waited >= timeout + earned;
 }
 
 /**

@@ -27,7 +27,7 @@ export interface ServerOptions {
   headersTimeout?: number;
   /** Time to receive the whole request, body included, in ms; 0 disables. Default 120 000. */
   requestTimeout?: number;
-  /** Longest wait for the next bytes of a request body being received, in ms; 0 disables. Default 10 000. */
+  /** Time to receive a request body, in ms, extended by 1 s per KiB received (so at least 1 KiB/s after it); 0 disables. Default 10 000. */
   bodyTimeout?: number;
   /** Longest a response may wait for a client that stops reading it, in ms; 0 disables. Default 10 000. */
   sendTimeout?: number;

@@ -49,17 +49,35 @@ test('bodyTimeout: a body that stops arriving gets 408 long before requestTimeou
   assert.ok(outcome instanceof Error, `the read: ${String(outcome)}`);
 });
 
-test('bodyTimeout: a body that keeps moving, however slowly, is never cut', async (t) => {
+test('bodyTimeout: a body trickling in a few bytes at a time is cut too, though bytes keep coming', async (t) => {
+  const { port } = await serve(t, async (request) => ({
+    statuscode: 200, message: `got ${(await request.datastream.text()).length}`,
+  }), { bodyTimeout: 300, requestTimeout: 60_000, onError: errorSink().onError });
+  const connection = await connectRaw(t, port);
+  connection.socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n');
+  const started = performance.now();
+  while (!connection.closed && performance.now() - started < 4000) {
+    connection.socket.write('0123456789'); // 100 bytes a second
+    await sleep(100);
+  }
+  const elapsed = performance.now() - started;
+  assert.equal(connection.closed, true);
+  assert.ok(elapsed >= 250 && elapsed < 2000, `cut off after ${elapsed.toFixed(0)} ms`);
+  assert.match(connection.text, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+});
+
+test('bodyTimeout: a body arriving at a steady pace is never cut, however long it takes', async (t) => {
   const { port } = await serve(t, async (request) => ({
     statuscode: 200, message: `got ${(await request.datastream.text()).length}`,
   }), { bodyTimeout: 300 });
   const connection = await connectRaw(t, port);
-  connection.socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n');
-  for (let i = 0; i < 10; i += 1) {
-    await sleep(120);
-    connection.socket.write('0123456789');
+  const piece = Buffer.alloc(2048, 0x61); // 20 KiB a second: each piece earns 2 s
+  connection.socket.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${15 * piece.length}\r\n\r\n`);
+  for (let i = 0; i < 15; i += 1) {
+    await sleep(100);
+    connection.socket.write(piece);
   }
-  assert.equal(await connection.waitFor('got 100', 2000), true, connection.text);
+  assert.equal(await connection.waitFor(`got ${15 * piece.length}`, 2000), true, connection.text);
 });
 
 test('bodyTimeout: time the callback spends before reading is not the client\'s fault', async (t) => {
