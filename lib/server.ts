@@ -148,7 +148,7 @@ export async function startListener(
   server.on('error', onServerError);
   const stopDeadlines = watchDeadlines(connections, options, {
     onBodyStall: (connection) => refuseRequest(connection.http, connection.lastResponse, 408),
-    onSendStall: (connection) => connection.http.destroy(),
+    onSendStall: resetConnection,
   });
   const bound = server.address();
   const address = typeof bound === 'object' && bound !== null
@@ -180,6 +180,24 @@ export async function startListener(
       });
     },
   };
+}
+
+/**
+ * Cuts a connection whose client stopped reading. A plain close would leave
+ * the unsent bytes in the kernel, which would go on trickling them out to the
+ * slow reader (and holding its memory) long after the server let go; a reset
+ * discards them. A socket that cannot be reset (TLS over a wrapped handle)
+ * is destroyed.
+ */
+function resetConnection(connection: ConnectionState): void {
+  // A socket that has lost its handle is destroyed with an error instead; no one else listens for it now.
+  connection.socket.on('error', () => {});
+  try {
+    connection.socket.resetAndDestroy();
+  } catch {
+    connection.http.destroy();
+  }
+  if (connection.secure !== undefined) connection.secure.destroy();
 }
 
 /** Counts the `'drain'` events of the HTTP socket: the send deadline's sign of progress. */

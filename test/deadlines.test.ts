@@ -7,10 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import https from 'node:https';
 import net from 'node:net';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { connectRaw, errorSink, serve, sleep } from './support.js';
+import tls from 'node:tls';
+import { connectRaw, errorSink, makeCertificate, serve, sleep } from './support.js';
 
 test('headersTimeout: a head trickling in one byte at a time is cut off with 408, though bytes keep coming', async (t) => {
   const { port } = await serve(t, () => ({ statuscode: 200 }), { headersTimeout: 400, requestTimeout: 5000 });
@@ -143,3 +145,40 @@ test('sendTimeout: a client that reads slowly but steadily gets the whole respon
   assert.ok(received > size, `received ${received} of more than ${size} bytes`);
   assert.ok(performance.now() - started > 1000, 'the reading was slower than sendTimeout');
 });
+
+test('sendTimeout over HTTPS: a client that stops reading is cut off too, and the server keeps serving', async (t) => {
+  const { cert, key } = makeCertificate();
+  let streamClosed = 0;
+  const { port } = await serve(t, () => {
+    let sent = 0;
+    const body = new Readable({
+      read() {
+        sent += 1;
+        this.push(sent > 4096 ? null : Buffer.alloc(64 * 1024, 0x62));
+      },
+    });
+    body.once('close', () => { streamClosed = performance.now(); });
+    return { statuscode: 200, message: body };
+  }, { tls: { cert, key }, sendTimeout: 300 });
+  const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+  t.after(() => { socket.destroy(); });
+  socket.on('error', () => {});
+  await once(socket, 'secureConnect');
+  socket.pause();
+  socket.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+  const started = performance.now();
+  while (streamClosed === 0 && performance.now() - started < 5000) await sleep(25);
+  assert.ok(streamClosed > 0, 'the body stream was released');
+  assert.ok(streamClosed - started < 2500, `cut off after ${(streamClosed - started).toFixed(0)} ms`);
+  const response = await fetchInsecure(port);
+  assert.equal(response, 200);
+});
+
+function fetchInsecure(port: number): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    https.get({ port, host: '127.0.0.1', path: '/', rejectUnauthorized: false, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    }).on('error', reject);
+  });
+}
