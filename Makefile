@@ -18,6 +18,7 @@ bench: build
 
 soak: build
 	npm run soak
+	npm run fuzz
 
 attack: build
 	npm run attack
