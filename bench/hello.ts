@@ -15,6 +15,7 @@ import http from 'node:http';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { stopChild } from './child.js';
 import { registerCallback, getAddress } from '../lib/index.js';
 
 const BODY = 'hello world\n';
@@ -188,18 +189,6 @@ function startServer(name: ServerName): Promise<{ child: ChildProcess; port: num
   });
 }
 
-/** Closes the IPC channel (the child exits on its own), SIGKILL after 2 s. */
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    if (child.connected) child.disconnect(); else child.kill('SIGTERM');
-  });
-}
 
 function positiveInteger(name: string, text: string): number {
   const value = Number(text);

@@ -39,6 +39,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { stopChild } from './child.js';
 import { HELLO, THROW_PATH, type MeasureRequest, type ServerMessage } from './soak-server.js';
 
 const MIB = 1024 * 1024;
@@ -76,14 +77,8 @@ interface Settings {
   maxSeconds: number;
 }
 
-interface Measurement {
-  heapUsed: number;
-  rss: number;
-  openSockets: number;
-  deliberateReports: number;
-  otherReports: number;
-  otherSamples: string[];
-}
+/** What the server child measures after a GC. */
+type Measurement = Omit<Extract<ServerMessage, { type: 'measure' }>, 'type'>;
 
 /** One phase's figures, one row of the table. */
 interface PhaseFigures {
@@ -414,18 +409,6 @@ async function main(): Promise<number> {
   }
 }
 
-/** Closes the IPC channel (the child exits on its own), SIGKILL after 2 s. */
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    if (child.connected) child.disconnect(); else child.kill('SIGTERM');
-  });
-}
 
 main().then(
   (code) => { process.exitCode = code; },

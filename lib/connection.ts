@@ -148,7 +148,7 @@ export function refuseConnection(socket: Socket, tls: boolean): void {
     `Content-Length: ${text.length}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n${text}`,
     () => socket.destroy(),
   );
-  // Node's parser is already attached: keep it from handing us a request on this socket.
+  // Nothing more is read from it: over HTTPS Node's parser may already be attached, and must not hand us a request.
   socket.pause();
 }
 
