@@ -147,7 +147,7 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
       respond(result);
       return exchangeEnded;
     }
-    awaitCallback(result, options.callbackTimeout, res).then(respond, fail)
+    awaitCallback(result, options.callbackTimeout, res, (reason) => abortRequest(request, reason)).then(respond, fail)
       .catch((error: unknown) => safelyReport(options.onError, error, request));
     return exchangeEnded;
   };
@@ -189,14 +189,22 @@ function errorResponse(error: unknown, status: number, options: ResolvedOptions,
   }
 }
 
-/** Settles with the callback's result, or rejects with a 503 when it takes longer than `timeout`. */
-function awaitCallback(result: PromiseLike<unknown>, timeout: number, res: ServerResponse): Promise<unknown> {
+/**
+ * Settles with the callback's result, or rejects with a 503 when it takes
+ * longer than `timeout`; then `onTimeout` tells the callback (through
+ * `request.signal`) to give up, since its answer will never be sent.
+ */
+function awaitCallback(
+  result: PromiseLike<unknown>, timeout: number, res: ServerResponse, onTimeout: (reason: Error) => void,
+): Promise<unknown> {
   if (timeout === 0) return Promise.resolve(result);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      reject(Object.assign(new Error(`The callback did not answer within ${timeout} ms`), {
+      const reason = Object.assign(new Error(`The callback did not answer within ${timeout} ms`), {
         status: 503, expose: true, code: 'ERR_CALLBACK_TIMEOUT',
-      }));
+      });
+      reject(reason);
+      onTimeout(reason);
       // A result that arrives after the 503 is released, never sent.
       Promise.resolve(result).then((late) => discardMessage(messageOf(late)), () => {});
     }, timeout);

@@ -58,6 +58,8 @@ export async function startListener(
   /** Both sockets of a connection (TCP and, for HTTPS, TLS) lead to its state. */
   const stateOf = new WeakMap<Socket, ConnectionState>();
   const perPeer = new Map<string, number>();
+  /** For HTTPS: the TCP connection a TLS socket rides on, found by the peer's address and port. */
+  const byPeer = new Map<string, ConnectionState>();
 
   const track = (message: http.IncomingMessage, res: http.ServerResponse, expectsContinue: boolean) => {
     const socket = message.socket as Socket;
@@ -111,7 +113,6 @@ export async function startListener(
   });
 
   // HTTPS: requests arrive on the TLS socket; limits and shutdown work on the TCP connection under it.
-  const byPeer = new Map<string, ConnectionState>();
   if (options.tls) {
     server.on('secureConnection', (secure: Socket) => {
       const connection = byPeer.get(peerKey(secure));

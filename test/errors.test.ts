@@ -301,6 +301,17 @@ test('callbackTimeout: a callback that never settles gets 503 after the timeout'
   await assertStillServing(port);
 });
 
+test('callbackTimeout: request.signal aborts with the timeout, so the callback can give up its work', async (t) => {
+  const { onError } = errorSink();
+  let reason: unknown;
+  const { port } = await serve(t, (request) => new Promise<HttpResponse>((_resolve, reject) => {
+    request.signal.addEventListener('abort', () => { reason = request.signal.reason; reject(request.signal.reason); });
+  }), { onError, callbackTimeout: 200 });
+  const reply = await ask(port, '/');
+  assert.equal(reply.statusLine, 'HTTP/1.1 503 Service Unavailable');
+  assert.equal((reason as Error & { code?: string }).code, 'ERR_CALLBACK_TIMEOUT');
+});
+
 test('callbackTimeout: a late result is discarded and its file-like message closed', async (t) => {
   const { onError } = errorSink();
   let closes = 0;
