@@ -1,5 +1,5 @@
 # Each target runs an npm script; the logic lives in package.json and its scripts.
-.PHONY: install build test run bench soak attack clean
+.PHONY: install build browser test run bench soak attack clean
 
 install:
 	npm ci
@@ -7,7 +7,11 @@ install:
 build: install
 	npm run build
 
-test: build
+# The listing page is tested in a real headless Chromium (Debian's), installed here when missing.
+browser:
+	bash scripts/install-browser.sh
+
+test: build browser
 	npm test
 
 run: build
@@ -15,6 +19,7 @@ run: build
 
 bench: build
 	npm run bench
+	npm run bench:static
 
 soak: build
 	npm run soak

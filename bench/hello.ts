@@ -10,12 +10,12 @@
  *
  *   node dist/bench/hello.js [--rounds 5] [--duration 3] [--connections 50]
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { stopChild } from './child.js';
+import { forkServer, medianOf, positiveInteger, stopChild } from './child.js';
 import { registerCallback, getAddress } from '../lib/index.js';
 
 const BODY = 'hello world\n';
@@ -98,7 +98,7 @@ async function main(): Promise<number> {
   try {
     const urls = {} as Record<ServerName, string>;
     for (const name of NAMES) {
-      const { child, port } = await startServer(name);
+      const { child, port } = await forkServer(__filename, ['--serve', name], name);
       children.push(child);
       urls[name] = `http://127.0.0.1:${port}/`;
     }
@@ -163,35 +163,3 @@ function summarise(results: Round[], rounds: number): number {
   return 0;
 }
 
-function medianOf(numbers: number[]): number {
-  const sorted = [...numbers].sort((x, y) => x - y);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-/** Forks this file as `--serve name` and waits (at most 10 s) for the port it listens on. */
-function startServer(name: ServerName): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(__filename, ['--serve', name], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`${name} did not start within 10 s`)), 10_000);
-    const fail = (error: Error) => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(error);
-    };
-    child.once('message', (message: { port: number }) => {
-      clearTimeout(timer);
-      child.off('exit', onExit);
-      resolve({ child, port: message.port });
-    });
-    const onExit = (code: number | null) => fail(new Error(`${name} exited with ${code} before listening`));
-    child.once('exit', onExit);
-  });
-}
-
-
-function positiveInteger(name: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got ${text}`);
-  return value;
-}

@@ -1,9 +1,9 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import mime from 'mime-types';
 import { ArgumentTypeError, HttpError, describe } from './errors.js';
 import { expectInteger, expectString } from './arguments.js';
+import { describeFile } from './static/file-info.js';
+import { fileResponse } from './static/file-response.js';
 import type { HttpRequest, HttpResponse, OutgoingHeaders } from './types.js';
 
 /**
@@ -52,6 +52,8 @@ export function redirect(location: string, status = 302): HttpResponse {
  * The file at `path` (no directory listing, no path checks: the caller
  * chose the path). Sends `Content-Type`, `Content-Length` and
  * `Last-Modified`; a HEAD request gets the same head and no body.
+ * Given the whole request, it answers like `serveDirectory` does for one
+ * file: `ETag`, conditional requests (304, 412) and ranges.
  * Rejects with `HttpError` 404 when there is no such file.
  */
 export async function sendFile(path: string, request?: Pick<HttpRequest, 'verb'>): Promise<HttpResponse> {
@@ -65,16 +67,11 @@ export async function sendFile(path: string, request?: Pick<HttpRequest, 'verb'>
     throw error;
   }
   if (!info.isFile()) throw new HttpError(404, 'Not Found');
-  const type = mime.contentType(basename(path)) || 'application/octet-stream';
-  return {
-    statuscode: 200,
-    headers: {
-      'Content-Type': type,
-      'Content-Length': info.size,
-      'Last-Modified': info.mtime.toUTCString(),
-    },
-    message: request?.verb === 'HEAD' ? undefined : createReadStream(path),
-  };
+  // Validators and ranges only mean something when the request's headers can be read.
+  const withHeaders = request !== undefined && 'headers' in request;
+  return fileResponse(request, describeFile(path, info, basename(path)), {
+    etag: withHeaders, lastModified: true, cacheControl: undefined, compress: undefined, ranges: withHeaders,
+  });
 }
 
 function withType(body: string, status: number, headers: OutgoingHeaders, type: string): HttpResponse {

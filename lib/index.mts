@@ -19,6 +19,7 @@ export {
   json,
   redirect,
   sendFile,
+  serveDirectory,
   DataStream,
 } from './index.js';
 export type * from './index.js';

@@ -12,7 +12,7 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const EXPORTS = [
   'DataStream', 'HttpError', 'KeyError', 'ValueError', 'getAddress', 'html', 'httpserver_registercallback',
   'httpserver_stopcallback', 'json', 'listCallbacks', 'redirect', 'registerCallback', 'sendFile',
-  'stopAllCallbacks', 'stopCallback', 'text',
+  'serveDirectory', 'stopAllCallbacks', 'stopCallback', 'text',
 ];
 
 function runNode(args: string[]): string {
@@ -62,8 +62,8 @@ test('type declarations exist for both entry points and name the main API', () =
   assert.ok(existsSync(join(dirname(join(root, manifest.types)), 'types.d.ts')));
 });
 
-test('only the library is published: the build, its sources (for the source maps) and the docs', () => {
-  assert.deepEqual(manifest.files, ['dist/lib', 'lib', 'README.md', 'LICENSE']);
+test('only the library is published: the command-line shim, the build, its sources (for the source maps) and the docs', () => {
+  assert.deepEqual(manifest.files, ['bin', 'dist/lib', 'lib', 'README.md', 'LICENSE']);
 });
 
 test('a TypeScript consumer type-checks against both entry points', (t) => {

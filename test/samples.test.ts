@@ -221,6 +221,20 @@ function waitForExit(child: ChildProcess, ms: number): Promise<{ code: number | 
   });
 }
 
+test('files.mjs: an API route beside a served folder, with a listing and 404s for what is not there', async (t) => {
+  const { url } = await serve(t, await loadSample('files.mjs'), { onError: errorSink().onError });
+  const time = await fetch(`${url}/api/time`);
+  assert.equal(time.status, 200);
+  assert.match(((await time.json()) as { now: string }).now, /^\d{4}-\d\d-\d\dT/);
+  const file = await fetch(`${url}/hello.mjs`);
+  assert.equal(file.status, 200);
+  assert.match(await file.text(), /export default function hello/);
+  const listing = await fetch(`${url}/`);
+  assert.match(await listing.text(), /href="files\.mjs"/);
+  assert.equal((await fetch(`${url}/nothing-here.txt`)).status, 404);
+  assert.equal((await fetch(`${url}/../package.json`)).status, 404);
+});
+
 test('node samples/echo.mjs prints its URL, serves, and exits 0 on SIGINT', async (t) => {
   const child = spawn(process.execPath, [join(samplesDir, 'echo.mjs')], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0' },

@@ -1,4 +1,12 @@
-import type { Readable } from 'node:stream';
+/**
+ * On-the-fly compression of static files: which content coding to use
+ * (RFC 9110, section 12.5.3, Accept-Encoding) and the compressed bytes.
+ */
+import { createReadStream } from 'node:fs';
+import { pipeline, type Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import compressible from 'compressible';
+import Negotiator from 'negotiator';
 import type { HttpRequest } from '../types.js';
 import type { ServedFile } from './served-file.js';
 
@@ -11,14 +19,82 @@ export interface CompressOptions {
   minSize: number;
 }
 
-/** The encoding to send `file` with, negotiated from Accept-Encoding, or undefined for identity. */
+/**
+ * Our codings, best first: at equal q the client gets brotli (smallest),
+ * then gzip, then deflate. `identity` is in the list so that a client that
+ * ranks it above every coding (`gzip;q=0.5, identity`) gets the plain file.
+ */
+const PREFERENCE = ['br', 'gzip', 'deflate', 'identity'];
+
+/** What `Negotiator#encodings` accepts since negotiator 1.0; @types/negotiator still describes 0.6. */
+type EncodingsWithPreference = (available: readonly string[], options: { preferred: readonly string[] }) => string[];
+
+/**
+ * The encoding to send `file` with, negotiated from Accept-Encoding, or undefined for identity.
+ *
+ * Undefined when the type does not compress (images, archives, video are
+ * compressed already), when the file is below `minSize` (the coding's own
+ * header and the chunked framing outweigh the saving) or above `maxSize`
+ * (compression costs CPU per request, and a compressed stream has no
+ * Content-Length and no ranges), when there is no Accept-Encoding at all
+ * (RFC 9110 would allow any coding then, but clients that send none are
+ * often ones that cannot decode; every common server stays with identity),
+ * and when the client prefers identity.
+ */
 export function chooseEncoding(request: HttpRequest, file: ServedFile, options: CompressOptions): Encoding | undefined {
-  void request; void file; void options;
-  throw new Error('compress.ts: not built yet');
+  // compressible() reads the type before any parameters; only a definite yes counts (undefined means unknown).
+  if (compressible(file.contentType) !== true) return undefined;
+  const size = file.stat.size;
+  if (size < options.minSize || size > options.maxSize) return undefined;
+  const accept = request.headers['accept-encoding'];
+  if (typeof accept !== 'string') return undefined;
+
+  const negotiator = new Negotiator({ headers: { 'accept-encoding': accept } });
+  // Sorted by q, then by PREFERENCE; codings the client refuses (q=0) are left out.
+  const ranked = (negotiator.encodings as unknown as EncodingsWithPreference).call(negotiator, PREFERENCE, { preferred: PREFERENCE });
+  const best = ranked[0];
+  // No acceptable coding at all (e.g. `identity;q=0` with nothing else we speak):
+  // identity is still sent, as most servers do, rather than a 406 for a static file.
+  return best === 'br' || best === 'gzip' || best === 'deflate' ? best : undefined;
 }
 
-/** The file's bytes, compressed with `encoding`. */
+/**
+ * The file's bytes, compressed with `encoding`, as one Readable. The file
+ * stream and the encoder are joined with `stream.pipeline`, so a read error
+ * destroys the encoder with that error (the response is then cut short
+ * rather than ending as if complete), and a consumer that destroys the
+ * returned stream also closes the file.
+ *
+ * Levels suit compressing per request: brotli quality 4 (the maximum, 11,
+ * is for precompressed assets and is many times slower) and gzip/deflate
+ * level 6 (zlib's default balance). `deflate` is the zlib format, which is
+ * what the HTTP coding name means (RFC 9110, section 8.4.1.2), not raw deflate.
+ */
 export function encodedStream(file: ServedFile, encoding: Encoding): Readable {
-  void file; void encoding;
-  throw new Error('compress.ts: not built yet');
+  const encoder = createEncoder(file, encoding);
+  // The error reaches the consumer through the encoder's own 'error' event; the callback only keeps
+  // pipeline from treating it as unhandled.
+  return pipeline(createReadStream(file.path), encoder, () => {});
+}
+
+function createEncoder(file: ServedFile, encoding: Encoding): zlib.Gzip | zlib.Deflate | zlib.BrotliCompress {
+  switch (encoding) {
+    case 'br':
+      return zlib.createBrotliCompress({
+        params: {
+          [zlib.constants.BROTLI_PARAM_QUALITY]: 4,
+          // The size lets the encoder pick a window no larger than needed.
+          [zlib.constants.BROTLI_PARAM_SIZE_HINT]: file.stat.size,
+          [zlib.constants.BROTLI_PARAM_MODE]: /^text\//i.test(file.contentType)
+            ? zlib.constants.BROTLI_MODE_TEXT
+            : zlib.constants.BROTLI_MODE_GENERIC,
+        },
+      });
+    case 'gzip':
+      return zlib.createGzip({ level: 6 });
+    case 'deflate':
+      return zlib.createDeflate({ level: 6 });
+    default:
+      throw new TypeError(`Unknown content coding ${JSON.stringify(encoding)}`);
+  }
 }
