@@ -84,10 +84,6 @@ export function refuseRequest(socket: Socket, response: ServerResponse | undefin
     socket.destroy();
     return;
   }
-  // Node forgets a request once its response is finished, and would not abort it when the connection
-  // closes: a callback still reading the body is told here.
-  const message = response.req;
-  if (!message.complete) socket.once('close', () => message.destroy());
   const text = `${STATUS_CODES[status] ?? 'Error'}\n`;
   response.writeHead(status, {
     'Content-Type': 'text/plain; charset=utf-8',

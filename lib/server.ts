@@ -2,7 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import {
-  answerClientError, closeAfterLastResponse, closeIdle, isClosing, refuseConnection, refuseRequest, whenExchangeEnds, writeStatusAndClose,
+  answerClientError, closeAfterLastResponse, closeIdle, isClosing, onConnectionClose, refuseConnection, refuseRequest,
+  whenExchangeEnds, writeStatusAndClose,
 } from './connection.js';
 import { ConnectionState } from './connection-state.js';
 import { watchDeadlines } from './deadlines.js';
@@ -75,6 +76,9 @@ export async function startListener(
     const turnOver = connection.takeTurn(() => { listenerDone = onRequest(message, res, expectsContinue, lastOnConnection); });
     whenExchangeEnds(message, res, () => {
       listenerDone?.();
+      // Node forgets a request once its response is finished and would not abort it when the
+      // connection closes: a callback still reading its body (after a 503, a refusal) is told here.
+      if (!message.complete) onConnectionClose(socket, () => message.destroy());
       connection.inFlight -= 1;
       turnOver();
       // While stopping, or after bytes Node could not parse, a connection leaves once its last response is out.

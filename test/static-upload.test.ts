@@ -403,3 +403,20 @@ describe('uploadResponse: partial PUT (Content-Range)', () => {
     assert.deepEqual(errors, []);
   });
 });
+
+describe('uploadResponse: an upload that outlives callbackTimeout', () => {
+  it('is answered 503 and never stored, though its body then arrives in full', async (t) => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, 'kept.txt'), 'old');
+    const settings: UploadOptions = { dir, maxSize: 1024 * 1024, partial: false, allowDelete: false, dotfiles: false };
+    const { port } = await serve(t, (request) => uploadResponse(request, request.path, settings),
+      { callbackTimeout: 200, onError: errorSink().onError });
+    const connection = await connectRaw(t, port);
+    connection.socket.write(head('PUT', '/kept.txt', 'Content-Length: 6\r\n') + 'new');
+    assert.equal(await connection.waitFor(/^HTTP\/1\.1 503 /, 2000), true, connection.text);
+    connection.socket.write('er!');
+    await sleep(200);
+    assert.equal(readFileSync(join(dir, 'kept.txt'), 'utf8'), 'old');
+    assert.ok(await eventually(() => tempFiles(dir).length === 0), `temp files left: ${tempFiles(dir).join(', ')}`);
+  });
+});
