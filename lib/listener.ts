@@ -59,8 +59,8 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
       },
     });
     // A preflight is answered here, never by the callback, but it is a request like any other in the log.
-    if (isPreflight(options.cors, message)) {
-      res.writeHead(204, preflightHeaders(message).flat()).end();
+    if (isPreflight(options.cors, message.method, message.headers)) {
+      res.writeHead(204, preflightHeaders(message.headers).flat()).end();
       if (options.log) logRequest(options, request, message, 204, 0, started);
       return undefined;
     }
@@ -154,7 +154,7 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
 }
 
 function responseContext(options: ResolvedOptions, message: IncomingMessage) {
-  const cors = corsHeaders(options.cors, message);
+  const cors = corsHeaders(options.cors, message.headers);
   const defaultHeaders: ReadonlyArray<readonly [string, OutgoingHeaderValue]> =
     cors === undefined ? options.headers : [...options.headers, ...cors];
   return { requestVersion: message.httpVersion as HttpRequest['version'], isHead: message.method === 'HEAD', defaultHeaders };

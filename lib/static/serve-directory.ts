@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
+import { corsHeaders, isPreflight, preflightHeaders } from '../cors.js';
 import { HttpError } from '../errors.js';
 import type { HttpRequest, HttpResponse, OutgoingHeaders, OutgoingHeaderValue } from '../types.js';
 import { describeFile } from './file-info.js';
@@ -14,9 +15,6 @@ export type { ServeDirectoryOptions } from './static-options.js';
 
 /** A callback made by `serveDirectory`: it can be registered as is, or called from another callback. */
 export type StaticCallback = (request: HttpRequest) => Promise<HttpResponse>;
-
-/** How long a browser may cache a preflight answer, in seconds. */
-const PREFLIGHT_MAX_AGE = '600';
 
 /**
  * A file server in one callback, in the manner of GPAC's httpout: GET and
@@ -60,7 +58,9 @@ export function serveDirectory(options: ServeDirectoryOptions): StaticCallback {
   };
 
   async function dispatch(request: HttpRequest): Promise<HttpResponse> {
-    if (isPreflight(config, request)) return preflight(request, allow);
+    if (isPreflight(config.cors, request.verb, request.headers)) {
+      return { statuscode: 204, headers: Object.fromEntries(preflightHeaders(request.headers, allow)) };
+    }
     switch (request.verb) {
       case 'GET':
       case 'HEAD':
@@ -228,29 +228,9 @@ function acceptsHtml(accept: string | undefined): boolean {
   });
 }
 
-function isPreflight(config: StaticOptions, request: HttpRequest): boolean {
-  return config.cors !== 'off' && request.verb === 'OPTIONS' &&
-    request.headers.origin !== undefined && request.headers['access-control-request-method'] !== undefined;
-}
-
-/** A preflight is answered with what this server can really do, not with whatever was asked. */
-function preflight(request: HttpRequest, allow: string): HttpResponse {
-  const headers: OutgoingHeaders = {
-    'Access-Control-Allow-Origin': '*',
-    'Access-Control-Allow-Methods': allow,
-    'Access-Control-Max-Age': PREFLIGHT_MAX_AGE,
-  };
-  const asked = request.headers['access-control-request-headers'];
-  if (asked !== undefined) headers['Access-Control-Allow-Headers'] = asked;
-  return { statuscode: 204, headers };
-}
-
 /** The CORS header (by mode, as the server option does) and the configured headers. */
 function extraHeaders(config: StaticOptions, request: HttpRequest): Array<[string, OutgoingHeaderValue]> {
-  const extra: Array<[string, OutgoingHeaderValue]> = [];
-  if (config.cors === 'on' || (config.cors === 'auto' && request.headers.origin !== undefined)) {
-    extra.push(['Access-Control-Allow-Origin', '*']);
-  }
+  const extra: Array<[string, OutgoingHeaderValue]> = [...(corsHeaders(config.cors, request.headers) ?? [])];
   // With 'auto' the answer depends on whether Origin was sent: a shared cache must know.
   if (config.cors === 'auto') extra.push(['Vary', 'Origin']);
   extra.push(...config.headers);
