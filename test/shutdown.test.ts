@@ -155,9 +155,10 @@ test('stopCallback with 300 keep-alive connections in flight: every request fini
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(await tryConnect(port), 'ECONNREFUSED', 'a connection attempt while stopping was accepted');
 
-  await withTimeout(stopping, 4000, 'stopCallback');
+  // The contract is "within its timeout" (5 s); on a quiet machine this takes about 0.6 s.
+  await withTimeout(stopping, 4800, 'stopCallback');
   const elapsed = stopResolvedAt - stopStarted;
-  assert.ok(elapsed < 3000, `stop took ${elapsed.toFixed(0)} ms`);
+  assert.ok(elapsed < 4500, `stop took ${elapsed.toFixed(0)} ms`);
   assert.equal(answeredWhenStopped, CONNECTIONS, 'stop resolved before the last callback answered');
 
   const closedAt = await withTimeout(Promise.all(clients.map((client) => client.closed)), 2000, 'every client connection closed');
@@ -168,7 +169,7 @@ test('stopCallback with 300 keep-alive connections in flight: every request fini
     assert.equal(reply.body, `done /${i}`);
     assert.equal(reply.headers['content-length'], String(`done /${i}`.length));
   });
-  assert.ok(Math.max(...closedAt) - stopStarted < 3000);
+  assert.ok(Math.max(...closedAt) - stopStarted < 4800, 'every connection closed within the stop timeout');
   assert.equal(aborted, CONNECTIONS, 'request.signal did not tell every callback that the listener is stopping');
   assert.equal(entered, CONNECTIONS);
   assert.deepEqual(errors, []);
