@@ -20,7 +20,7 @@ const CASES = integerFromEnv('FUZZ_CASES', 5000);
 /** Sockets open at once: enough to overlap server work, far below maxConnectionsPerPeer (256). */
 const CONCURRENCY = 24;
 /** How long one case may take before we stop waiting and judge what arrived. */
-const CASE_WAIT_MS = 2000;
+const CASE_WAIT_MS = 5000;
 /** No new case starts after this, however many are left (the test runner's limit is 60 s; `make fuzz` raises both). */
 const RUN_BUDGET_MS = integerFromEnv('FUZZ_BUDGET_MS', 40_000);
 /** How many failing cases the assertion message shows. */

@@ -124,13 +124,16 @@ test('stopCallback with 300 keep-alive connections in flight: every request fini
   const before = handleCounts();
   const { onError, errors } = errorSink();
   const allIn = deferred();
+  // Every callback is still working when stop begins, however slowly the 300 connections opened.
+  const stopBegun = deferred();
   let entered = 0;
   let aborted = 0;
   let answered = 0;
   const { id, port } = await start(t, async (request: HttpRequest) => {
     entered += 1;
     if (entered === CONNECTIONS) allIn.resolve();
-    await sleep(300);
+    await stopBegun.promise;
+    await sleep(100);
     if (request.signal.aborted) aborted += 1;
     answered += 1;
     return { statuscode: 200, message: `done ${request.path}` };
@@ -149,6 +152,7 @@ test('stopCallback with 300 keep-alive connections in flight: every request fini
     stopResolvedAt = performance.now();
     answeredWhenStopped = answered;
   });
+  stopBegun.resolve();
   assert.deepEqual(listCallbacks().filter((listed) => listed === id), [], 'the id is removed at once');
 
   // While the requests are still in flight, the port takes no new connection.
