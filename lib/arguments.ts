@@ -1,3 +1,4 @@
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { ArgumentTypeError, ValueError, describe } from './errors.js';
 
 /**
@@ -88,4 +89,47 @@ function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length]!;
+}
+
+/** Refuses a key of `object` that is not in `known`, with a did-you-mean hint; `what` names the object in the message. */
+export function expectKnownKeys(what: string, object: Record<string, unknown>, known: readonly string[]): void {
+  for (const key of Object.keys(object)) {
+    if (known.includes(key)) continue;
+    const hint = didYouMean(key, known);
+    throw new ValueError(`${what} has an unknown option "${key}".${hint ? ` Did you mean "${hint}"?` : ''}`);
+  }
+}
+
+/** Headers the library frames itself: one value for every response would be wrong for all bodies but one. */
+const FRAMING_HEADERS = ['content-length', 'transfer-encoding'];
+
+/**
+ * Headers given once for every response (the `headers` option of a listener
+ * or of `serveDirectory`): valid names and values, strings, numbers or
+ * arrays of them, and never a framing header.
+ */
+export function expectDefaultHeaders(name: string, value: unknown): Array<[string, string | number | readonly string[]]> {
+  const headers = expectPlainObject(name, value);
+  const list: Array<[string, string | number | readonly string[]]> = [];
+  for (const [key, header] of Object.entries(headers)) {
+    if (FRAMING_HEADERS.includes(key.toLowerCase())) {
+      throw new ValueError(`The "${name}" option cannot set "${key}": the library frames each response itself.`);
+    }
+    const values = Array.isArray(header) ? header : [header];
+    for (const item of values) {
+      if (typeof item !== 'string' && typeof item !== 'number') {
+        throw new ArgumentTypeError(
+          `The "${name}['${key}']" option must be a string, a number or an array of strings. Received ${describe(item)}`,
+        );
+      }
+      try {
+        validateHeaderName(key);
+        validateHeaderValue(key, String(item));
+      } catch (error) {
+        throw new ValueError(`The "${name}" option has an invalid header "${key}": ${(error as Error).message}`);
+      }
+    }
+    list.push([key, header as string | number | readonly string[]]);
+  }
+  return list;
 }

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { reportToStderr } from './report.js';
 import { queryOptions, type QueryOptions } from './query.js';
 import {
-  didYouMean, expectBoolean, expectFunction, expectInteger, expectOneOf, expectPlainObject,
+  expectBoolean, expectDefaultHeaders, expectFunction, expectInteger, expectKnownKeys, expectOneOf, expectPlainObject,
 } from './arguments.js';
 import { ArgumentTypeError, ValueError, describe } from './errors.js';
 import type { HttpRequest, LogEntry, OutgoingHeaders } from './types.js';
@@ -107,22 +106,12 @@ const KNOWN = [
   'onError', 'exposeErrors', 'query',
 ] as const;
 
-const FRAMING_HEADERS = ['content-length', 'transfer-encoding'];
-
 const MAX_TIMEOUT = 2 ** 31 - 1; // setTimeout's own ceiling
 
 /** Validates the options argument and fills in the defaults. Throws the contract's typed errors. */
 export function resolveOptions(input: unknown): ResolvedOptions {
   const options = input === undefined ? {} : expectPlainObject('options', input);
-  for (const key of Object.keys(options)) {
-    if (!(KNOWN as readonly string[]).includes(key)) {
-      const hint = didYouMean(key, KNOWN);
-      throw new ValueError(
-        `The "options" argument has an unknown option "${key}".${hint ? ` Did you mean "${hint}"?` : ''}`,
-        'ERR_INVALID_ARG_VALUE',
-      );
-    }
-  }
+  expectKnownKeys('The "options" argument', options, KNOWN);
   const pick = <T>(key: string, check: (name: string, value: unknown) => T, fallback: T): T =>
     options[key] === undefined ? fallback : check(`options.${key}`, options[key]);
   const size = (name: string, value: unknown) => expectInteger(name, value, 1, Number.MAX_SAFE_INTEGER);
@@ -145,7 +134,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     maxPipelinedRequests: pick('maxPipelinedRequests', size, DEFAULTS.maxPipelinedRequests),
     maxRequestsPerConnection: pick('maxRequestsPerConnection', count, DEFAULTS.maxRequestsPerConnection),
     tls: pick('tls', checkTls, undefined),
-    headers: pick('headers', checkHeaders, []),
+    headers: pick('headers', expectDefaultHeaders, []),
     cors: pick('cors', (n, v) => expectOneOf(n, v, ['off', 'on', 'auto'] as const), 'off'),
     log: pick('log', checkLog, undefined),
     onError: pick('onError', (n, v) => expectFunction<ResolvedOptions['onError']>(n, v), reportToStderr),
@@ -174,35 +163,6 @@ function checkTls(name: string, value: unknown): { cert: PemSource; key: PemSour
   return { cert: tls.cert as PemSource, key: tls.key as PemSource };
 }
 
-function checkHeaders(name: string, value: unknown): ResolvedOptions['headers'] {
-  const headers = expectPlainObject(name, value);
-  const list: ResolvedOptions['headers'] = [];
-  for (const [key, header] of Object.entries(headers)) {
-    if (FRAMING_HEADERS.includes(key.toLowerCase())) {
-      // The same length or framing on every response would be wrong for all bodies but one.
-      throw new ValueError(
-        `The "${name}" option cannot set "${key}": the library frames each response itself.`,
-      );
-    }
-    try {
-      validateHeaderName(key);
-      const values = Array.isArray(header) ? header : [header];
-      for (const item of values) {
-        if (typeof item !== 'string' && typeof item !== 'number') {
-          throw new ArgumentTypeError(
-            `The "${name}['${key}']" option must be a string, a number or an array of strings. Received ${describe(item)}`,
-          );
-        }
-        validateHeaderValue(key, String(item));
-      }
-    } catch (error) {
-      if (error instanceof ArgumentTypeError) throw error;
-      throw new ValueError(`The "${name}" option has an invalid header "${key}": ${(error as Error).message}`);
-    }
-    list.push([key, header as string | number | readonly string[]]);
-  }
-  return list;
-}
 
 function checkLog(name: string, value: unknown): ResolvedOptions['log'] {
   if (value === false) return undefined;

@@ -486,7 +486,7 @@ test('options are validated when serveDirectory is called, with typed errors', (
   const call = (options: unknown) => () => serveDirectory(options as ServeDirectoryOptions);
   assert.throws(call({ rot: site }), valueError(/unknown option "rot"\. Did you mean "root"\?/));
   assert.throws(call({ root: site, dotFiles: true }), valueError(/Did you mean "dotfiles"/));
-  assert.throws(call({ root: site, compress: { maxsize: 1 } }), valueError(/unknown field "maxsize"\. Did you mean "maxSize"/));
+  assert.throws(call({ root: site, compress: { maxsize: 1 } }), valueError(/unknown option "maxsize"\. Did you mean "maxSize"/));
   assert.throws(call({}), typeError(/"options\.root" option is required/));
   assert.throws(call(undefined), typeError(/"options" argument must be an object/));
   assert.throws(call({ root: join(base, 'missing') }), valueError(/must be an existing directory/));

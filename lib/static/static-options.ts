@@ -1,7 +1,9 @@
 import { realpathSync, statSync } from 'node:fs';
-import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { validateHeaderValue } from 'node:http';
 import path from 'node:path';
-import { didYouMean, expectBoolean, expectInteger, expectOneOf, expectPlainObject, expectString } from '../arguments.js';
+import {
+  expectBoolean, expectDefaultHeaders, expectInteger, expectKnownKeys, expectOneOf, expectPlainObject, expectString,
+} from '../arguments.js';
 import { ArgumentTypeError, ValueError, describe } from '../errors.js';
 import type { CorsMode } from '../options.js';
 import type { OutgoingHeaders, OutgoingHeaderValue } from '../types.js';
@@ -80,20 +82,10 @@ export const STATIC_DEFAULTS = Object.freeze({
   spa: 'index.html',
 });
 
-/** Headers the library frames itself: one value for every response would be wrong for all bodies but one. */
-const FRAMING_HEADERS = ['content-length', 'transfer-encoding'];
-
 /** Validates the argument of `serveDirectory` and fills in the defaults. Throws the project's typed errors. */
 export function resolveStaticOptions(input: unknown): StaticOptions {
   const options = expectPlainObject('options', input);
-  for (const key of Object.keys(options)) {
-    if (!(KNOWN as readonly string[]).includes(key)) {
-      const hint = didYouMean(key, KNOWN);
-      throw new ValueError(
-        `The "options" argument has an unknown option "${key}".${hint ? ` Did you mean "${hint}"?` : ''}`,
-      );
-    }
-  }
+  expectKnownKeys('The "options" argument', options, KNOWN);
   if (options.root === undefined) throw new ArgumentTypeError('The "options.root" option is required: the directory to serve.');
   const pick = <T>(key: string, check: (name: string, value: unknown) => T, fallback: T): T =>
     options[key] === undefined ? fallback : check(`options.${key}`, options[key]);
@@ -111,7 +103,7 @@ export function resolveStaticOptions(input: unknown): StaticOptions {
     compress: pick('compress', checkCompress, checkCompress('options.compress', true)),
     upload: pick('upload', (name, value) => checkUpload(name, value, dotfiles), undefined),
     cors: pick('cors', (name, value) => expectOneOf(name, value, ['off', 'on', 'auto'] as const), 'off'),
-    headers: pick('headers', checkHeaders, []),
+    headers: pick('headers', expectDefaultHeaders, []),
     spa: pick('spa', checkSpa, undefined),
   };
 }
@@ -191,7 +183,7 @@ function checkCompress(name: string, value: unknown): CompressOptions | undefine
   if (value === false) return undefined;
   if (value === true) return { maxSize: STATIC_DEFAULTS.compressMaxSize, minSize: STATIC_DEFAULTS.compressMinSize };
   const object = expectPlainObject(name, value);
-  rejectUnknown(name, object, ['maxSize', 'minSize']);
+  expectKnownKeys(`The "${name}" option`, object, ['maxSize', 'minSize']);
   const maxSize = object.maxSize === undefined
     ? STATIC_DEFAULTS.compressMaxSize
     : expectInteger(`${name}.maxSize`, object.maxSize, 0, Number.MAX_SAFE_INTEGER);
@@ -203,7 +195,7 @@ function checkCompress(name: string, value: unknown): CompressOptions | undefine
 
 function checkUpload(name: string, value: unknown, dotfiles: boolean): UploadOptions {
   const object = expectPlainObject(name, value);
-  rejectUnknown(name, object, ['dir', 'maxSize', 'partial', 'delete']);
+  expectKnownKeys(`The "${name}" option`, object, ['dir', 'maxSize', 'partial', 'delete']);
   return {
     dir: realDirectory(`${name}.dir`, expectString(`${name}.dir`, object.dir)),
     maxSize: object.maxSize === undefined
@@ -215,31 +207,6 @@ function checkUpload(name: string, value: unknown, dotfiles: boolean): UploadOpt
   };
 }
 
-function checkHeaders(name: string, value: unknown): Array<[string, OutgoingHeaderValue]> {
-  const headers = expectPlainObject(name, value);
-  const list: Array<[string, OutgoingHeaderValue]> = [];
-  for (const [key, header] of Object.entries(headers)) {
-    if (FRAMING_HEADERS.includes(key.toLowerCase())) {
-      throw new ValueError(`The "${name}" option cannot set "${key}": the library frames each response itself.`);
-    }
-    const values = Array.isArray(header) ? header : [header];
-    for (const item of values) {
-      if (typeof item !== 'string' && typeof item !== 'number') {
-        throw new ArgumentTypeError(
-          `The "${name}['${key}']" option must be a string, a number or an array of strings. Received ${describe(item)}`,
-        );
-      }
-      try {
-        validateHeaderName(key);
-        validateHeaderValue(key, String(item));
-      } catch (error) {
-        throw new ValueError(`The "${name}" option has an invalid header "${key}": ${(error as Error).message}`);
-      }
-    }
-    list.push([key, header as OutgoingHeaderValue]);
-  }
-  return list;
-}
 
 function checkSpa(name: string, value: unknown): string | undefined {
   if (value === false) return undefined;
@@ -251,11 +218,3 @@ function checkSpa(name: string, value: unknown): string | undefined {
   return file;
 }
 
-function rejectUnknown(name: string, object: Record<string, unknown>, known: readonly string[]): void {
-  for (const key of Object.keys(object)) {
-    if (!known.includes(key)) {
-      const hint = didYouMean(key, known);
-      throw new ValueError(`The "${name}" option has an unknown field "${key}".${hint ? ` Did you mean "${hint}"?` : ''}`);
-    }
-  }
-}
