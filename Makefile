@@ -1,5 +1,5 @@
 # Each target runs an npm script; the logic lives in package.json and its scripts.
-.PHONY: install build browser test run bench soak attack clean
+.PHONY: install build browser test run trace bench soak attack clean
 
 install:
 	npm ci
@@ -16,6 +16,10 @@ test: build browser
 
 run: build
 	npm start
+
+# The hello sample with every exchange printed: dictionaries and the bytes on the wire.
+trace: build
+	npm run trace
 
 bench: build
 	npm run bench

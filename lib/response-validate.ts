@@ -61,7 +61,8 @@ export function prepareResponse(value: unknown, request: ResponseContext): Prepa
   const { requestVersion } = request;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ResponseError(
-      `The callback must return a response object such as { statuscode: 200, message: 'hello' }. Received ${describe(value)}`,
+      `The callback must return a response object such as { statuscode: 200, message: 'hello' }. Received ${describe(value)}` +
+      (value === undefined ? ' (did the callback forget to return, or return before an await finished?)' : ''),
     );
   }
   const response = value as Record<string, unknown>;
@@ -81,7 +82,8 @@ export function prepareResponse(value: unknown, request: ResponseContext): Prepa
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
     throw new ResponseError(
       `The response "statuscode" must be an integer from 200 to 599. Received ${describe(status)}` +
-      (typeof status === 'number' && status >= 100 && status < 200 ? ' (1xx is not a final status)' : ''),
+      (typeof status === 'number' && status >= 100 && status < 200 ? ' (1xx is not a final status)' : '') +
+      (typeof status === 'string' && /^\d{3}$/.test(status) ? ` (a string: write ${status} without quotes)` : ''),
     );
   }
 

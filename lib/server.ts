@@ -214,7 +214,9 @@ function listen(server: http.Server, host: string, port: number): Promise<void> 
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       server.off('listening', onListening);
-      reject(Object.assign(new Error(`Cannot listen on ${formatHostPort(host, port)}: ${error.message}`, { cause: error }), {
+      // The first error most people meet: say the way out, not only the system's words.
+      const advice = error.code === 'EADDRINUSE' ? ' (another server has this port: stop it, or pass port 0 for any free port)' : '';
+      reject(Object.assign(new Error(`Cannot listen on ${formatHostPort(host, port)}: ${error.message}${advice}`, { cause: error }), {
         code: error.code, errno: error.errno, syscall: error.syscall, address: host, port,
       }));
     };

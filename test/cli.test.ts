@@ -1,74 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import https from 'node:https';
 import { test, type TestContext } from 'node:test';
 import { makeCertificate } from './support.js';
+import { BIN, CLI, exitWithin, run } from './support-process.js';
 
-const ROOT = join(__dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'lib', 'cli.js');
-const BIN = join(ROOT, 'bin', 'httpserver.js');
 
 function fixture(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'seattle-cli-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'hello.txt'), 'hello from the cli\n');
   return dir;
-}
-
-interface Running {
-  child: ChildProcess;
-  /** Everything the command printed so far. */
-  stdout: () => string;
-  stderr: () => string;
-  /** Resolves with the first match of `pattern` in stdout; rejects after `timeoutMs` or when the process exits first. */
-  waitForStdout: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
-  /** Resolves with the exit code (or the signal's name) once the process has exited. */
-  exited: Promise<number | string>;
-}
-
-/** Starts `node <script> ...args` and makes sure it is gone when the test ends. */
-function run(t: TestContext, args: string[], script = CLI): Running {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  const wake = new Set<() => void>();
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; for (const check of [...wake]) check(); });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { err += chunk; });
-  const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => { resolve(code ?? signal ?? 'unknown'); for (const check of [...wake]) check(); });
-  });
-  t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
-  const waitForStdout = (pattern: RegExp, timeoutMs = 10_000) => new Promise<RegExpMatchArray>((resolve, reject) => {
-    const check = () => {
-      const match = out.match(pattern);
-      if (match) { done(); resolve(match); return; }
-      if (child.exitCode !== null || child.signalCode !== null) {
-        done();
-        reject(new Error(`exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}; stdout: ${out}; stderr: ${err}`));
-      }
-    };
-    const timer = setTimeout(() => { done(); reject(new Error(`no ${pattern} within ${timeoutMs} ms; stdout: ${out}; stderr: ${err}`)); }, timeoutMs);
-    const done = () => { clearTimeout(timer); wake.delete(check); };
-    wake.add(check);
-    check();
-  });
-  return { child, stdout: () => out, stderr: () => err, waitForStdout, exited };
-}
-
-/** Resolves with the exit code, or rejects when the process is still running after `timeoutMs`. */
-async function exitWithin(running: Running, timeoutMs = 10_000): Promise<number | string> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms; stderr: ${running.stderr()}`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([running.exited, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 const SERVING = /^Serving (.+) at (http:\/\/127\.0\.0\.1:(\d+)\/)$/m;
@@ -217,13 +161,14 @@ test('usage errors exit 2 with a message that names the problem', async (t) => {
   assert.match(unknown.stderr(), /Run 'httpserver serve --help' for usage/);
 });
 
-test('a port already taken exits 1 with the system\'s reason', async (t) => {
+test('a port already taken exits 1 and says how to pick another (--port 0)', async (t) => {
   const dir = fixture(t);
   const first = run(t, ['serve', dir, '--port', '0']);
   const [, , , port] = await first.waitForStdout(SERVING);
   const second = run(t, ['serve', dir, '--port', port!]);
   assert.equal(await exitWithin(second), 1);
-  assert.match(second.stderr(), /EADDRINUSE/);
+  assert.equal(second.stderr(), `httpserver serve: port ${port} on 127.0.0.1 is already in use (is another server still running?).\n` +
+    `Stop it, pick another port with --port ${Number(port) + 1}, or use --port 0 for any free port.\n`);
   first.child.kill('SIGINT');
   assert.equal(await exitWithin(first), 0);
 });

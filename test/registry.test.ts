@@ -101,11 +101,12 @@ test('values out of range reject with ValueError (a RangeError) and the right co
   assert.deepEqual(listCallbacks(), before);
 });
 
-test('a port in use rejects with EADDRINUSE and host:port in the message', async (t) => {
+test('a port in use rejects with EADDRINUSE, host:port in the message, and the way out (port 0)', async (t) => {
   const served = await serve(t, hello);
   await assert.rejects(registerCallback(['127.0.0.1', served.port], hello), (error: NodeJS.ErrnoException) => {
     assert.equal(error.code, 'EADDRINUSE');
     assert.ok(error.message.includes(`127.0.0.1:${served.port}`), error.message);
+    assert.match(error.message, /another server has this port: stop it, or pass port 0 for any free port/);
     return true;
   });
 });
