@@ -1,9 +1,8 @@
 // "What did my browser send?": answers with the request dictionary itself.
-// Run it:  node samples/echo.mjs    then open http://127.0.0.1:8080/?a=1&b
+// Run it:  node bin/httpserver.js run samples/echo.mjs    then open http://127.0.0.1:8080/?a=1&b
 // or:      curl -d 'some body' 'http://127.0.0.1:8080/path?a=1'
 import { html } from 'seattle-httpserver';
 import { escapeHtml } from './escape-html.mjs';
-import { runIfMain } from './run.mjs';
 
 export default async function echo(request) {
   const seen = {
@@ -48,5 +47,3 @@ ${rows.join('\n')}
 </table></body></html>
 `;
 }
-
-runIfMain(import.meta.url, echo);

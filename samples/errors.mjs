@@ -1,7 +1,6 @@
 // Status codes and errors: what each kind of failure looks like to a client.
-// Run it:  node samples/errors.mjs    then try /missing /teapot /old /boom
+// Run it:  node bin/httpserver.js run samples/errors.mjs    then try /missing /teapot /old /boom
 import { HttpError, redirect, text } from 'seattle-httpserver';
-import { runIfMain } from './run.mjs';
 
 export default function errors(request) {
   switch (request.path) {
@@ -26,5 +25,3 @@ export default function errors(request) {
       throw new HttpError(404, `There is nothing at ${request.path}`);
   }
 }
-
-runIfMain(import.meta.url, errors);

@@ -1,10 +1,9 @@
 // A file server with an API beside it: /api/time answers from code, every
 // other path is a file of this samples folder (with a listing of it at /).
-// Run it:  node samples/files.mjs    then open http://127.0.0.1:8080/
+// Run it:  node bin/httpserver.js run samples/files.mjs    then open http://127.0.0.1:8080/
 // For a whole folder with no code at all: npx httpserver serve --list DIR
 import { fileURLToPath } from 'node:url';
 import { serveDirectory } from 'seattle-httpserver';
-import { runIfMain } from './run.mjs';
 
 const files = serveDirectory({ root: fileURLToPath(new URL('.', import.meta.url)), list: true, index: false });
 
@@ -15,5 +14,3 @@ export default function site(request) {
   // Delegating: serveDirectory answers (or throws 404) as if it were registered itself.
   return files(request);
 }
-
-runIfMain(import.meta.url, site);

@@ -1,9 +1,8 @@
 // An HTML form and the page that receives it.
-// Run it:  node samples/form.mjs    then open http://127.0.0.1:8080/
+// Run it:  node bin/httpserver.js run samples/form.mjs    then open http://127.0.0.1:8080/
 // or:      curl -d 'name=Ada&message=hi' http://127.0.0.1:8080/
 import { HttpError, html } from 'seattle-httpserver';
 import { escapeHtml } from './escape-html.mjs';
-import { runIfMain } from './run.mjs';
 
 const FORM_PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>Say something</title></head>
@@ -55,5 +54,3 @@ function show(value) {
   if (value === undefined || value === null) return '';
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
-
-runIfMain(import.meta.url, form);

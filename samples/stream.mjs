@@ -1,6 +1,5 @@
 // A response sent bit by bit: each line leaves as soon as it is ready.
-// Run it:  node samples/stream.mjs    then:  curl -N http://127.0.0.1:8080/
-import { runIfMain } from './run.mjs';
+// Run it:  node bin/httpserver.js run samples/stream.mjs    then:  curl -N http://127.0.0.1:8080/
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -21,5 +20,3 @@ export default function stream() {
     message: countdown(),
   };
 }
-
-runIfMain(import.meta.url, stream);

@@ -1,23 +1,12 @@
 /**
- * The runnable samples: each sample's callback served on a real listener,
- * and one sample started as a real child process the way a student runs it.
+ * The first samples of the tutorial, each served on a real listener: hello,
+ * echo, form, stream, errors, and the file server. Running a sample as a
+ * process is the command line's business (test/cli.test.ts).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
-import type { Callback } from '../lib/index.js';
+import { loadSample } from './samples-support.js';
 import { errorSink, parseRaw, rawRequest, serve } from './support.js';
-
-// Compiled to dist/test/, the samples stay at the package root.
-const samplesDir = join(__dirname, '..', '..', 'samples');
-
-async function loadSample(name: string): Promise<Callback> {
-  const module = (await import(pathToFileURL(join(samplesDir, name)).href)) as { default: Callback };
-  assert.equal(typeof module.default, 'function', `${name} has a default export`);
-  return module.default;
-}
 
 test('hello answers plain text naming the path', async (t) => {
   const { url } = await serve(t, await loadSample('hello.mjs'));
@@ -188,39 +177,6 @@ test('errors: each route shows one way to answer with a status', async (t) => {
   assert.equal(await followed.text(), 'Hello from /new\n');
 });
 
-/** Resolves with the first match of `pattern` on the child's stdout; rejects on exit or after `ms`. */
-function waitForOutput(child: ChildProcess, pattern: RegExp, ms: number): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => finish(new Error(`no match for ${pattern} within ${ms} ms; stdout: ${output}`)), ms);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = output.match(pattern);
-      if (match) finish(undefined, match);
-    };
-    const onExit = (code: number | null) => finish(new Error(`exited with ${code} before printing; stdout: ${output}`));
-    function finish(error?: Error, match?: RegExpMatchArray) {
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      child.off('exit', onExit);
-      if (error) reject(error); else resolve(match!);
-    }
-    child.stdout!.on('data', onData);
-    child.once('exit', onExit);
-  });
-}
-
-/** Resolves with the child's exit code and signal; rejects after `ms`. */
-function waitForExit(child: ChildProcess, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  }
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`still running ${ms} ms after the signal`)), ms);
-    child.once('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal }); });
-  });
-}
-
 test('files.mjs: an API route beside a served folder, with a listing and 404s for what is not there', async (t) => {
   const { url } = await serve(t, await loadSample('files.mjs'), { onError: errorSink().onError });
   const time = await fetch(`${url}/api/time`);
@@ -233,29 +189,4 @@ test('files.mjs: an API route beside a served folder, with a listing and 404s fo
   assert.match(await listing.text(), /href="files\.mjs"/);
   assert.equal((await fetch(`${url}/nothing-here.txt`)).status, 404);
   assert.equal((await fetch(`${url}/../package.json`)).status, 404);
-});
-
-test('node samples/echo.mjs prints its URL, serves, and exits 0 on SIGINT', async (t) => {
-  const child = spawn(process.execPath, [join(samplesDir, 'echo.mjs')], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-  t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
-
-  const [line, url] = await waitForOutput(child, /Listening on (http:\/\/127\.0\.0\.1:(\d+)\/)\n/, 5_000);
-  assert.notEqual(line.match(/:(\d+)\//)![1], '0', 'the real port is printed, not 0');
-
-  const res = await fetch(`${url}hi?from=test`);
-  assert.equal(res.status, 200);
-  const seen = await res.json() as { path: string; querydict: unknown };
-  assert.equal(seen.path, '/hi');
-  assert.deepEqual(seen.querydict, { from: 'test' });
-
-  child.kill('SIGINT');
-  const { code, signal } = await waitForExit(child, 5_000);
-  assert.equal(signal, null, `killed by ${signal}; stderr: ${stderr}`);
-  assert.equal(code, 0, `stderr: ${stderr}`);
-  assert.equal(stderr, '');
 });
