@@ -5,6 +5,7 @@ import {
   expectBoolean, expectDefaultHeaders, expectFunction, expectInteger, expectKnownKeys, expectOneOf, expectPlainObject,
 } from './arguments.js';
 import { ArgumentTypeError, ValueError, describe } from './errors.js';
+import { resolveTrace, type TraceSettings } from './trace/settings.js';
 import type { HttpRequest, LogEntry, OutgoingHeaders } from './types.js';
 
 export type CorsMode = 'off' | 'on' | 'auto';
@@ -56,6 +57,18 @@ export interface ServerOptions {
   exposeErrors?: boolean;
   /** Options passed to `qs.parse` for `querydict` and `form()`. */
   query?: QueryOptions;
+  /** Print each exchange: `true` the request and response dictionaries, `'wire'` also the raw bytes. Default false. */
+  trace?: boolean | 'wire' | TraceOptions;
+}
+
+/** The object form of the `trace` option. */
+export interface TraceOptions {
+  /** Also print the bytes that came in and went out, escaped, as a transcript. Default false. */
+  wire?: boolean;
+  /** Where the text goes: a writable stream or a function receiving each block of text. Default process.stderr. */
+  output?: NodeJS.WritableStream | ((text: string) => void);
+  /** ANSI colours. Default: when `output` is a stream whose `hasColors()` says yes (this honours NO_COLOR/FORCE_COLOR). */
+  color?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -80,6 +93,8 @@ export interface ResolvedOptions {
   onError: (error: Error, request?: HttpRequest) => void;
   exposeErrors: boolean;
   query: QueryOptions;
+  /** `undefined` when tracing is off: nothing is wrapped or tapped then. */
+  trace: TraceSettings | undefined;
 }
 
 export const DEFAULTS = Object.freeze({
@@ -103,7 +118,7 @@ const KNOWN = [
   'maxBodySize', 'maxHeaderSize', 'maxHeaderCount', 'maxUrlLength', 'headersTimeout', 'requestTimeout',
   'bodyTimeout', 'sendTimeout', 'keepAliveTimeout', 'callbackTimeout', 'maxConnections',
   'maxConnectionsPerPeer', 'maxPipelinedRequests', 'maxRequestsPerConnection', 'tls', 'headers', 'cors', 'log',
-  'onError', 'exposeErrors', 'query',
+  'onError', 'exposeErrors', 'query', 'trace',
 ] as const;
 
 const MAX_TIMEOUT = 2 ** 31 - 1; // setTimeout's own ceiling
@@ -140,6 +155,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     onError: pick('onError', (n, v) => expectFunction<ResolvedOptions['onError']>(n, v), reportToStderr),
     exposeErrors: pick('exposeErrors', expectBoolean, false),
     query: queryOptions(pick('query', (n, v) => expectPlainObject(n, v) as QueryOptions, undefined)),
+    trace: pick('trace', resolveTrace, undefined),
   };
   if (resolved.requestTimeout !== 0 && resolved.headersTimeout > resolved.requestTimeout) {
     throw new ValueError(

@@ -12,6 +12,9 @@ import { createRequestListener, type ListenerContext } from './listener.js';
 import { loadTls, type ResolvedOptions } from './options.js';
 import { abortRequest } from './request.js';
 import { safelyReport } from './report.js';
+import { traceCallback } from './trace/dictionary-view.js';
+import { Transcript } from './trace/transcript.js';
+import { WireView } from './trace/wire-view.js';
 import type { Callback } from './types.js';
 
 /** A listening server and the one way to take it down. */
@@ -54,7 +57,12 @@ export async function startListener(
     get stopping() { return stopping; },
     pending: new Set(),
   };
-  const onRequest = createRequestListener(callback, options, context);
+  // Tracing off costs nothing: the callback is not wrapped and no socket is tapped.
+  const transcript = options.trace === undefined ? undefined : new Transcript(options.trace);
+  const wire = transcript !== undefined && options.trace!.wire ? new WireView(transcript) : undefined;
+  const onRequest = createRequestListener(
+    transcript === undefined ? callback : traceCallback(callback, transcript), options, context,
+  );
   const connections = new Set<ConnectionState>();
   /** Both sockets of a connection (TCP and, for HTTPS, TLS) lead to its state. */
   const stateOf = new WeakMap<Socket, ConnectionState>();
@@ -92,6 +100,10 @@ export async function startListener(
   const [parseConnection] = options.tls ? [] : server.listeners('connection') as Array<(socket: Socket) => void>;
   if (parseConnection !== undefined) server.removeListener('connection', parseConnection);
   server.on('connection', (socket: Socket) => {
+    // Plain HTTP is tapped before anything is read or written, so that every refusal shows too.
+    const parserAttached = parseConnection === undefined
+      ? undefined
+      : wire?.tapConnection(socket, { parserAttached: false, secure: false });
     const peer = socket.remoteAddress ?? '';
     const fromPeer = (perPeer.get(peer) ?? 0) + 1;
     if (stopping || connections.size >= options.maxConnections ||
@@ -112,7 +124,10 @@ export async function startListener(
       if (left === 0) perPeer.delete(peer); else perPeer.set(peer, left);
     });
     if (parseConnection !== undefined) {
-      inspectFirstBytes(socket, options.headersTimeout, () => parseConnection.call(server, socket));
+      inspectFirstBytes(socket, options.headersTimeout, () => {
+        parseConnection.call(server, socket);
+        parserAttached?.();
+      });
     }
   });
 
@@ -122,6 +137,7 @@ export async function startListener(
       const connection = byPeer.get(peerKey(secure));
       if (connection === undefined) return;
       connection.secure = secure;
+      wire?.tapConnection(secure, { parserAttached: true, secure: true });
       stateOf.set(secure, connection);
       watchDrains(connection);
     });
