@@ -18,7 +18,7 @@ export { text, html, json, redirect, sendFile } from './helpers.js';
 export { DataStream } from './datastream.js';
 export { serveDirectory } from './static/serve-directory.js';
 export type { ServeDirectoryOptions, StaticCallback } from './static/serve-directory.js';
-export type { ServerOptions, CorsMode, PemSource } from './options.js';
+export type { ServerOptions, CorsMode, PemSource, TraceOptions } from './options.js';
 export type {
   Callback, FileLike, HeaderDict, HttpRequest, HttpResponse, LogEntry, OutgoingHeaders,
   OutgoingHeaderValue, RequestVersion, ResponseMessage, ResponseVersion,

@@ -288,3 +288,87 @@ test('run: the PORT environment variable is the default port (PORT=0 make run); 
   assert.equal(await exitWithin(bad), 2);
   assert.match(bad.stderr(), /^httpserver run: PORT must be an integer from 0 to 65535, got 'eighty'\n/);
 });
+
+/** Sends `text` on a fresh connection and resolves with the whole answer once the server closes it. */
+function exchange(port: number, text: string): Promise<{ answer: string; localPort: number }> {
+  return new Promise((resolve, reject) => {
+    let localPort = 0;
+    const socket = connect(port, '127.0.0.1', () => {
+      localPort = socket.localPort!;
+      socket.write(text);
+    });
+    let answer = '';
+    socket.setEncoding('latin1').on('data', (chunk: string) => { answer += chunk; });
+    socket.on('error', reject).on('close', () => resolve({ answer, localPort }));
+  });
+}
+
+/** What varies from run to run, made fixed: ports, dates, times. */
+function normalised(text: string, port: number, clientPort: number): string {
+  return text
+    .replaceAll(`:${clientPort}`, ':CLIENT').replaceAll(`remoteportnum: ${clientPort}`, 'remoteportnum: CLIENT')
+    .replaceAll(`:${port}`, ':PORT')
+    .replace(/Date: [^\\]+\\r\\n/g, 'Date: DATE\\r\\n')
+    .replace(/after \d+ ms/g, 'after N ms')
+    .replace(/\[[^\]]+\] "/g, '[TIME] "').replace(/ [\d.]+ms$/gm, ' Nms');
+}
+
+test('run --trace=wire prints the bytes, the request dictionary and the response dictionary, in order', async (t) => {
+  const dir = scripts(t, {
+    'greet.mjs': "export default (request) => ({ statuscode: 200, message: `Hello, ${request.querydict.name}!\\n` });\n",
+  });
+  const server = run(t, ['run', 'greet.mjs', '--port', '0', '--trace=wire'], undefined, dir);
+  const port = Number(new URL(await started(server)).port);
+  const { answer, localPort } = await exchange(port, 'GET /hello?name=Ada HTTP/1.1\r\nHost: class\r\nConnection: close\r\n\r\n');
+  assert.match(answer, /\r\n\r\nHello, Ada!\n$/);
+  await server.waitForStdout(/── connection 1 closed\n/);
+  assert.equal(normalised(server.stdout(), port, localPort), [
+    'Serving greet.mjs at http://127.0.0.1:PORT/',
+    '── connection 1 ── 127.0.0.1:CLIENT',
+    '> GET /hello?name=Ada HTTP/1.1\\r\\n',
+    '> Host: class\\r\\n',
+    '> Connection: close\\r\\n',
+    '> \\r\\n',
+    '── request 1 ── GET /hello?name=Ada from 127.0.0.1:CLIENT',
+    '{',
+    "  verb: 'GET',",
+    "  path: '/hello',",
+    "  querystr: 'name=Ada',",
+    "  querydict: { name: 'Ada' },",
+    "  version: '1.1',",
+    '  datastream: <no body>,',
+    "  headers: { Host: 'class', Connection: 'close' },",
+    '  httpdid: 1,',
+    "  remoteipstr: '127.0.0.1',",
+    '  remoteportnum: CLIENT',
+    '}',
+    '── response 1 ── after N ms',
+    '{',
+    '  statuscode: 200,',
+    "  message: 'Hello, Ada!\\n'",
+    '}',
+    '< HTTP/1.1 200 OK\\r\\n',
+    '< Content-Type: text/plain; charset=utf-8\\r\\n',
+    '< Content-Length: 12\\r\\n',
+    '< Date: DATE\\r\\n',
+    '< Connection: close\\r\\n',
+    '< \\r\\n',
+    '< Hello, Ada!\\n',
+    '127.0.0.1 [TIME] "GET /hello?name=Ada HTTP/1.1" 200 12 Nms',
+    '── connection 1 closed',
+    '',
+  ].join('\n'));
+});
+
+test('run --trace shows the dictionaries only, without colour when stdout is not a terminal', async (t) => {
+  const dir = scripts(t, { 'ok.mjs': MODULE('ok') });
+  const server = run(t, ['run', 'ok.mjs', '--port', '0', '--trace'], undefined, dir);
+  const url = await started(server);
+  assert.equal(await body(`${url}p`), 'ok /p');
+  await server.waitForStdout(/"GET \/p HTTP\/1\.1" 200/);
+  const out = server.stdout();
+  assert.match(out, /^── request 1 ── GET \/p from 127\.0\.0\.1:\d+\n\{\n {2}verb: 'GET',\n {2}path: '\/p',\n/m);
+  assert.match(out, /^── response 1 ── after \d+ ms\n\{\n {2}statuscode: 200,\n {2}message: 'ok \/p'\n\}\n/m);
+  assert.doesNotMatch(out, /^[<>] /m, 'no wire lines');
+  assert.doesNotMatch(out, /\x1b\[/, 'no ANSI colour codes in a pipe');
+});
