@@ -21,5 +21,6 @@ export {
   sendFile,
   serveDirectory,
   DataStream,
+  invoke,
 } from './index.js';
 export type * from './index.js';

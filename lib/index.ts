@@ -16,6 +16,8 @@ export { HttpError, KeyError, ValueError } from './errors.js';
 export type { HttpErrorOptions } from './errors.js';
 export { text, html, json, redirect, sendFile } from './helpers.js';
 export { DataStream } from './datastream.js';
+export { invoke } from './invoke.js';
+export type { InvokeRequest, InvokeResponse } from './invoke.js';
 export { serveDirectory } from './static/serve-directory.js';
 export type { ServeDirectoryOptions, StaticCallback } from './static/serve-directory.js';
 export type { ServerOptions, CorsMode, PemSource, TraceOptions } from './options.js';

@@ -1,16 +1,16 @@
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { answerCallback, failureResponse } from './callback-answer.js';
 import { isClosing, markClosing, refuseRequest } from './connection.js';
-import { corsHeaders, isPreflight, preflightHeaders } from './cors.js';
-import { ResponseError, isError, readSafely, safeString, statusOf } from './errors.js';
+import { isPreflight, preflightHeaders } from './cors.js';
 import type { ResolvedOptions } from './options.js';
 import { formatLogLine, safelyReport } from './report.js';
 import { abortRequest, bodyOf, buildRequest } from './request.js';
 import { refusalStatus } from './request-checks.js';
 import { discardMessage } from './response-body.js';
-import { prepareResponse, type PreparedResponse } from './response-validate.js';
+import type { PreparedResponse } from './response-validate.js';
 import { writeResponse } from './response-write.js';
-import type { Callback, HttpRequest, OutgoingHeaderValue } from './types.js';
+import type { Callback, HttpRequest } from './types.js';
 
 /** What the listener shares with the server that owns it. */
 export interface ListenerContext {
@@ -101,7 +101,7 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
         if (!res.headersSent && !failedToWrite) {
           failedToWrite = true;
           if (response.body.kind === 'stream') discardMessage(response.body.source);
-          fail(error);
+          finish(failureResponse(error, message, options, request));
           return;
         }
         // Validation mirrors Node's own checks, so this is a bug of ours: lose the connection, not the process.
@@ -116,124 +116,9 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
       }, (error: unknown) => safelyReport(options.onError, error, request));
     };
 
-    const respond = (value: unknown) => {
-      let response: PreparedResponse;
-      try {
-        response = prepareResponse(value, responseContext(options, message));
-      } catch (error) {
-        discardMessage(messageOf(value));
-        fail(error);
-        return;
-      }
-      finish(response);
-    };
-
-    const fail = (error: unknown) => {
-      const status = statusOf(error);
-      // A bug is reported even when the client has gone and no one will see the 500.
-      if (status === undefined || status >= 500) safelyReport(options.onError, error, request);
-      finish(errorResponse(error, status ?? 500, options, message));
-    };
-
-    let result: unknown;
-    try {
-      result = callback(request);
-    } catch (error) {
-      fail(error);
-      return exchangeEnded;
-    }
-    // Synchronous callbacks are answered in the same tick: no promise, no timer.
-    if (!isThenable(result)) {
-      respond(result);
-      return exchangeEnded;
-    }
-    awaitCallback(result, options.callbackTimeout, res, (reason) => abortRequest(request, reason)).then(respond, fail)
-      .catch((error: unknown) => safelyReport(options.onError, error, request));
+    answerCallback(callback, request, message, options, finish, res);
     return exchangeEnded;
   };
-}
-
-function responseContext(options: ResolvedOptions, message: IncomingMessage) {
-  const cors = corsHeaders(options.cors, message.headers);
-  const defaultHeaders: ReadonlyArray<readonly [string, OutgoingHeaderValue]> =
-    cors === undefined ? options.headers : [...options.headers, ...cors];
-  return { requestVersion: message.httpVersion as HttpRequest['version'], isHead: message.method === 'HEAD', defaultHeaders };
-}
-
-/**
- * The response for a callback that threw. The http-errors convention decides
- * what the client may see: 4xx messages are shown, 5xx bodies stay generic
- * unless the error says `expose: true` or the listener has `exposeErrors`.
- */
-function errorResponse(error: unknown, status: number, options: ResolvedOptions, message: IncomingMessage): PreparedResponse {
-  // Only an error with a valid HTTP status speaks for the response: the `expose` or `headers`
-  // of any other error (an upstream client's response headers, say) never reach the client.
-  // Every property is read safely: a callback may throw a Proxy or an object with throwing getters.
-  const httpError = statusOf(error) !== undefined;
-  let text = STATUS_CODES[status] ?? 'Error';
-  const shown = readSafely(error, 'message');
-  if (httpError && readSafely(error, 'expose') === true && typeof shown === 'string') {
-    text = shown;
-  } else if (options.exposeErrors) {
-    text = isError(error) ? safeString(readSafely(error, 'stack') ?? error) : `Non-error value thrown: ${safeString(error)}`;
-  }
-  const context = responseContext(options, message);
-  const given = httpError ? readSafely(error, 'headers') : undefined;
-  const headers = typeof given === 'object' && given !== null ? given : undefined;
-  try {
-    return prepareResponse({ statuscode: status, headers, message: `${text}\n` }, context);
-  } catch (invalid) {
-    // The error's own headers were malformed: answer without them.
-    if (isError(invalid) && invalid instanceof ResponseError) safelyReport(options.onError, invalid);
-    return prepareResponse({ statuscode: status, message: `${text}\n` }, context);
-  }
-}
-
-/**
- * Settles with the callback's result, or rejects with a 503 when it takes
- * longer than `timeout`; then `onTimeout` tells the callback (through
- * `request.signal`) to give up, since its answer will never be sent.
- */
-function awaitCallback(
-  result: PromiseLike<unknown>, timeout: number, res: ServerResponse, onTimeout: (reason: Error) => void,
-): Promise<unknown> {
-  if (timeout === 0) return Promise.resolve(result);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      const reason = Object.assign(new Error(`The callback did not answer within ${timeout} ms`), {
-        status: 503, expose: true, code: 'ERR_CALLBACK_TIMEOUT',
-      });
-      reject(reason);
-      onTimeout(reason);
-      // A result that arrives after the 503 is released, never sent.
-      Promise.resolve(result).then((late) => discardMessage(messageOf(late)), () => {});
-    }, timeout);
-    // A callback that never settles must not keep the process alive once the server is gone.
-    timer.unref();
-    res.once('close', () => clearTimeout(timer));
-    Promise.resolve(result).then(
-      (value) => { clearTimeout(timer); resolve(value); },
-      (error: unknown) => { clearTimeout(timer); reject(error); },
-    );
-  });
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  try {
-    return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
-  } catch {
-    // A getter (or Proxy) that throws: not a promise; validation will refuse it.
-    return false;
-  }
-}
-
-/** The `message` of what the callback returned, to release it; a getter that throws must not escape. */
-function messageOf(value: unknown): unknown {
-  try {
-    return (value as { message?: unknown } | null)?.message;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -1,4 +1,12 @@
-import type { IncomingMessage } from 'node:http';
+/** What the checks read of a parsed head: Node's `IncomingMessage` is one. */
+export interface ParsedHead {
+  readonly httpVersionMajor: number;
+  readonly httpVersionMinor: number;
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly rawHeaders: string[];
+  readonly headers: { readonly 'transfer-encoding'?: string | undefined };
+}
 
 /** The limits a parsed request head is held to, beyond what Node's parser enforces itself. */
 export interface HeadLimits {
@@ -22,7 +30,7 @@ const HOST = /^(?:\[[0-9A-Fa-f:.]+(?:%25[\w.~-]+)?\]|[A-Za-z0-9\-._~!$&'()*+,;=%
  * Every refusal closes the connection: after a head we distrust, the framing
  * of what follows cannot be trusted either.
  */
-export function refusalStatus(message: IncomingMessage, limits: HeadLimits): number | undefined {
+export function refusalStatus(message: ParsedHead, limits: HeadLimits): number | undefined {
   if (message.httpVersionMajor > 1) return 505;
   // A true HTTP/0.9 request is `GET target` alone. llhttp reads any versionless line as 0.9, with
   // headers after it: that is a mangled 1.x request, not an HTTP/0.9 client.

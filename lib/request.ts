@@ -1,11 +1,28 @@
+import type { Readable } from 'node:stream';
 import { inspect } from 'node:util';
-import type { IncomingMessage } from 'node:http';
 import { DataStream } from './datastream.js';
 import { createHeaders, headerPairs, type HeaderDict } from './headers.js';
 import { parseQuery, type QueryOptions } from './query.js';
 import type { HttpRequest, RequestVersion } from './types.js';
 
-/** What `buildRequest` needs besides Node's request. */
+/**
+ * What `buildRequest` reads of a parsed request. Node's `IncomingMessage`
+ * is one, and is also the body's Readable; `invoke` builds one without a
+ * socket. A type only: the server's hot path pays nothing for it.
+ */
+export interface RequestMessage extends Readable {
+  readonly url?: string | undefined;
+  readonly method?: string | undefined;
+  readonly httpVersion: string;
+  readonly rawHeaders: string[];
+  readonly rawTrailers?: string[];
+  readonly complete?: boolean;
+  /** Lower-case lookup of the joined headers; only `content-length` is read here. */
+  readonly headers: { readonly 'content-length'?: string | undefined };
+  readonly socket: { readonly remoteAddress?: string | undefined; readonly remotePort?: number | undefined } | null;
+}
+
+/** What `buildRequest` needs besides the parsed request. */
 export interface RequestContext {
   httpdid: number;
   scheme: 'http' | 'https';
@@ -16,7 +33,7 @@ export interface RequestContext {
 }
 
 interface RequestState {
-  readonly message: IncomingMessage;
+  readonly message: RequestMessage;
   readonly context: RequestContext;
   controller: AbortController | undefined;
   abortReason: Error | undefined;
@@ -42,7 +59,7 @@ class SeattleRequest {
   declare remoteipstr: string;
   declare remoteportnum: number;
 
-  constructor(message: IncomingMessage, context: RequestContext) {
+  constructor(message: RequestMessage, context: RequestContext) {
     this.#state = { message, context, controller: undefined, abortReason: undefined, body: undefined };
     const target = message.url ?? '/';
     const mark = target.indexOf('?');
@@ -130,8 +147,8 @@ const LAZY_DATASTREAM = SeattleRequest.lazy('datastream', (state) => {
   });
 });
 
-/** Builds the request dictionary for one Node request. Cheap: lazy fields are parsed when read. */
-export function buildRequest(message: IncomingMessage, context: RequestContext): HttpRequest {
+/** Builds the request dictionary for one parsed request. Cheap: lazy fields are parsed when read. */
+export function buildRequest(message: RequestMessage, context: RequestContext): HttpRequest {
   return new SeattleRequest(message, context) as unknown as HttpRequest;
 }
 

@@ -147,7 +147,7 @@ function withSocket(res: ServerResponse): Promise<Socket | undefined> {
 }
 
 /** The headers to send, with the framing the library decides (Content-Length for known bodies). */
-function framedHeaders(response: PreparedResponse): Array<[string, OutgoingHeaderValue]> {
+export function framedHeaders(response: PreparedResponse): Array<[string, OutgoingHeaderValue]> {
   const { body, status } = response;
   if (response.declaredLength !== undefined || BODILESS.has(status)) {
     return BODILESS.has(status) && status === 204

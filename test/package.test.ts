@@ -11,7 +11,7 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 /** The public surface. Adding a name is a decision: update this list with the README. */
 const EXPORTS = [
   'DataStream', 'HttpError', 'KeyError', 'ValueError', 'getAddress', 'html', 'httpserver_registercallback',
-  'httpserver_stopcallback', 'json', 'listCallbacks', 'redirect', 'registerCallback', 'sendFile',
+  'httpserver_stopcallback', 'invoke', 'json', 'listCallbacks', 'redirect', 'registerCallback', 'sendFile',
   'serveDirectory', 'stopAllCallbacks', 'stopCallback', 'text',
 ];
 
