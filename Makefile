@@ -1,5 +1,5 @@
 # Each target runs an npm script; the logic lives in package.json and its scripts.
-.PHONY: install build browser test run trace bench soak attack clean
+.PHONY: install build tools test run trace bench soak attack clean
 
 install:
 	npm ci
@@ -7,11 +7,12 @@ install:
 build: install
 	npm run build
 
-# The listing page is tested in a real headless Chromium (Debian's), installed here when missing.
-browser:
-	bash scripts/install-browser.sh
+# Programs the tests drive, from Debian's packages when missing: a headless Chromium
+# (the listing page is tested in a real browser) and curl (the tutorial's transcripts).
+tools:
+	bash scripts/install-test-tools.sh
 
-test: build browser
+test: build tools
 	npm test
 
 run: build

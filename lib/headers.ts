@@ -77,6 +77,22 @@ export function createHeaders(rawHeaders: readonly string[]): HeaderDict {
   return new Proxy(target, handler) as unknown as HeaderDict;
 }
 
+/**
+ * A header dictionary over names and values given once each (a response's
+ * headers, say): kept as they are, arrays included, with the same
+ * case-insensitive lookup as a request's.
+ */
+export function headerDictionary<V>(entries: Iterable<readonly [string, V]>): Record<string, V> {
+  const target = {} as HeaderTarget;
+  const names = new Map<string, string>();
+  Object.defineProperty(target, lowerNames, { value: names, enumerable: false });
+  for (const [name, value] of entries) {
+    names.set(name.toLowerCase(), name);
+    Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return new Proxy(target, handler) as unknown as Record<string, V>;
+}
+
 /** Fields whose duplicates Node discards (see `IncomingMessage.headers`). */
 const SINGLE_VALUED = new Set([
   'age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host',

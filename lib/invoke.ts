@@ -5,6 +5,7 @@ import { expectFunction } from './arguments.js';
 import { answerCallback, failureResponse } from './callback-answer.js';
 import { isPreflight, preflightHeaders } from './cors.js';
 import { HttpError, asError, describe } from './errors.js';
+import { headerDictionary } from './headers.js';
 import { buildInvokeMessage, type InvokeMessage } from './invoke-message.js';
 import { resolveOptions, type ResolvedOptions, type ServerOptions } from './options.js';
 import { safelyReport } from './report.js';
@@ -42,7 +43,7 @@ export interface InvokeResponse {
   statuscode: number;
   statusmsg: string;
   version: ResponseVersion;
-  /** As sent: default headers merged, hop-by-hop ones dropped, framing added (none at all for HTTP/0.9). */
+  /** As sent: default headers merged, hop-by-hop ones dropped, framing added (none at all for HTTP/0.9). Looked up case-insensitively. */
   headers: Record<string, string | string[]>;
   /** The body decoded as UTF-8. */
   message: string;
@@ -201,13 +202,7 @@ function bareStatus(status: number, error?: Error): InvokeResponse {
   return answer;
 }
 
+/** The response's headers, looked up case-insensitively like `request.headers`, listed as spelled. */
 function headerRecord(entries: ReadonlyArray<readonly [string, OutgoingHeaderValue]>): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of entries) {
-    // defineProperty, not assignment: a header named `__proto__` must stay a plain key.
-    Object.defineProperty(headers, name, {
-      value: Array.isArray(value) ? value.map(String) : String(value), enumerable: true, writable: true, configurable: true,
-    });
-  }
-  return headers;
+  return headerDictionary(entries.map(([name, value]) => [name, Array.isArray(value) ? value.map(String) : String(value)] as const));
 }

@@ -6,11 +6,7 @@ import { test } from 'node:test';
 import { invoke } from 'seattle-httpserver';
 import { todoApi } from './json-api.mjs';
 
-// Header names may be spelled in any case: look them up the way HTTP does.
-function header(response, name) {
-  const key = Object.keys(response.headers).find((candidate) => candidate.toLowerCase() === name.toLowerCase());
-  return key === undefined ? undefined : response.headers[key];
-}
+// response.headers are looked up in any case, like request.headers: headers.location, headers['content-type'].
 
 function create(api, body, type = 'application/json') {
   return invoke(api, { verb: 'POST', path: '/todos', headers: { 'Content-Type': type }, datastream: body });
@@ -19,7 +15,7 @@ function create(api, body, type = 'application/json') {
 test('a new list is empty', async () => {
   const response = await invoke(todoApi(), { path: '/todos' });
   assert.equal(response.statuscode, 200);
-  assert.match(header(response, 'Content-Type'), /^application\/json/);
+  assert.match(response.headers['content-type'], /^application\/json/);
   assert.deepEqual(JSON.parse(response.message), []);
 });
 
@@ -27,11 +23,11 @@ test('POST creates a todo: 201, its Location, and the todo itself', async () => 
   const api = todoApi();
   const created = await create(api, JSON.stringify({ title: '  Buy milk ' }));
   assert.equal(created.statuscode, 201);
-  assert.equal(header(created, 'Location'), '/todos/1');
+  assert.equal(created.headers.location, '/todos/1');
   assert.deepEqual(JSON.parse(created.message), { id: 1, title: 'Buy milk', done: false });
 
   // The Location leads to the new todo, and the list holds it.
-  const fetched = await invoke(api, { path: header(created, 'Location') });
+  const fetched = await invoke(api, { path: created.headers.location });
   assert.equal(fetched.statuscode, 200);
   assert.deepEqual(JSON.parse(fetched.message), { id: 1, title: 'Buy milk', done: false });
   const list = await invoke(api, { path: '/todos' });
@@ -42,7 +38,7 @@ test('each todo gets the next id, and each todoApi() its own list', async () => 
   const api = todoApi();
   await create(api, '{"title": "one"}');
   const second = await create(api, '{"title": "two"}');
-  assert.equal(header(second, 'Location'), '/todos/2');
+  assert.equal(second.headers.location, '/todos/2');
   const list = await invoke(api, { path: '/todos' });
   assert.deepEqual(JSON.parse(list.message).map((todo) => todo.title), ['one', 'two']);
 
@@ -56,7 +52,7 @@ test('bad JSON or a missing title is a 400 that says why, in JSON', async () => 
   for (const body of bodies) {
     const response = await create(api, body);
     assert.equal(response.statuscode, 400, `body ${JSON.stringify(body)}`);
-    assert.match(header(response, 'Content-Type'), /^application\/json/);
+    assert.match(response.headers['content-type'], /^application\/json/);
     const { error } = JSON.parse(response.message);
     assert.equal(typeof error, 'string');
     assert.ok(error.length > 0, `an empty reason for ${JSON.stringify(body)}`);
@@ -97,10 +93,10 @@ test('a method a resource does not support is a 405 whose Allow lists those it d
   const api = todoApi();
   const onList = await invoke(api, { verb: 'PUT', path: '/todos' });
   assert.equal(onList.statuscode, 405);
-  assert.equal(header(onList, 'Allow'), 'GET, HEAD, POST');
+  assert.equal(onList.headers.allow, 'GET, HEAD, POST');
 
   await create(api, '{"title": "Buy milk"}');
   const onTodo = await invoke(api, { verb: 'PATCH', path: '/todos/1' });
   assert.equal(onTodo.statuscode, 405);
-  assert.equal(header(onTodo, 'Allow'), 'GET, HEAD, DELETE');
+  assert.equal(onTodo.headers.allow, 'GET, HEAD, DELETE');
 });

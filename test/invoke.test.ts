@@ -249,3 +249,13 @@ test('invoke and a real server refuse the same request heads alike, without call
   for (const [target, how] of asks) await assertSameAnswer(port, callback, options, target, how);
   assert.equal(calls, 0);
 });
+
+test('response headers are looked up case-insensitively, like request.headers, and listed as spelled', async () => {
+  const response = await invoke(() => ({ statuscode: 200, headers: { 'X-Custom': 'yes', 'Set-Cookie': ['a=1', 'b=2'] }, message: 'hi' }));
+  assert.equal(response.headers['x-custom'], 'yes');
+  assert.equal(response.headers['CONTENT-TYPE'], 'text/plain; charset=utf-8');
+  assert.deepEqual(response.headers['set-cookie'], ['a=1', 'b=2']);
+  assert.deepEqual(Object.keys(response.headers), ['X-Custom', 'Set-Cookie', 'Content-Type', 'Content-Length']);
+  assert.equal('content-length' in response.headers, true);
+  assert.equal(response.headers['x-missing'], undefined);
+});

@@ -1,7 +1,7 @@
 /**
  * A real browser against serveDirectory: Debian's chromium driven by
  * playwright-core (no browser download). Install it with
- * scripts/install-browser.sh; without it this test fails rather than skips,
+ * scripts/install-test-tools.sh; without it this test fails rather than skips,
  * so a missing browser is never mistaken for a pass.
  */
 import assert from 'node:assert/strict';
@@ -31,7 +31,7 @@ function tempDir(t: TestContext, prefix: string): string {
 async function launch(t: TestContext): Promise<BrowserContext> {
   assert.ok(
     existsSync(CHROMIUM),
-    `${CHROMIUM} is missing: run scripts/install-browser.sh (as root) to install Debian's chromium for this test.`,
+    `${CHROMIUM} is missing: run scripts/install-test-tools.sh (as root) to install Debian's chromium for this test.`,
   );
   // A fresh profile each run (playwright passes it as --user-data-dir): nothing cached from an earlier run.
   const profile = realpathSync(mkdtempSync(join(tmpdir(), 'seattle-chromium-')));

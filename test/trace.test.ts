@@ -154,7 +154,8 @@ test('response messages are summed up by kind; long text is cut, long header val
     '  message: <async iterable>',
     '  message: <file-like object>',
   ]);
-  assert.ok(served.output.includes(`  headers: { 'X-Long': '${long}' },\n`));
+  // Too long for one line, so spread out, but the value itself is never cut.
+  assert.ok(served.output.includes(`  headers: {\n    'X-Long': '${long}'\n  },\n`));
 });
 
 test('a response field whose getter throws is shown as such, and the trace goes on', async (t) => {
@@ -283,4 +284,20 @@ test('trace option: shorthands resolve, mistakes are refused with stable codes a
   await assert.rejects(registerCallback(['127.0.0.1', 0], () => ({ statuscode: 200 }), { trace: 'Wire' as never }),
     { name: 'ValueError', code: 'ERR_INVALID_ARG_VALUE' });
   assert.throws(() => resolveOptions({ trcae: true }), { message: /Did you mean "trace"\?/ });
+});
+
+test('a dictionary field too long for an 80-column line is spread over lines under its key', async (t) => {
+  const served = await serveTraced(t, () => ({
+    statuscode: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', Vary: 'Accept' }, message: 'ok',
+  }));
+  await (await fetch(`${served.url}/x?tag=a&tag=b`)).text();
+  assert.ok(await served.waitFor('── response 1'));
+  assert.ok(served.output.includes("  querydict: { tag: [ 'a', 'b' ] },\n"), 'a short one stays on its line');
+  assert.ok(served.output.includes([
+    '  headers: {',
+    "    'Content-Type': 'text/plain; charset=utf-8',",
+    "    'Cache-Control': 'no-store',",
+    "    Vary: 'Accept'",
+    '  },',
+  ].join('\n')), served.output);
 });

@@ -4,6 +4,7 @@
  * has its parts, and every illustrative transcript says how to regenerate it.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -62,4 +63,13 @@ test('every illustrative transcript names the command and request that produce i
     assert.match(command, /^node bin\/httpserver\.js run samples\/[\w-]+\.mjs( --[\w=-]+)*; then curl /, command);
     assert.ok(blockAfter(marker.index! + marker[0].length), `a code block follows: ${command}`);
   }
+});
+
+test('every transcript is what the server prints for that command and request (scripts/tutorial-traces.mjs --check)', async () => {
+  // The script starts each sample as the tutorial says, sends the curl request, and compares.
+  const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    execFile(process.execPath, [join(packageRoot, 'scripts', 'tutorial-traces.mjs'), '--check'], { timeout: 60_000 },
+      (error, _stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stderr }));
+  });
+  assert.equal(result.code, 0, result.stderr);
 });

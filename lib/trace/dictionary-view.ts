@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
-import { inspect, type InspectOptions } from 'node:util';
+import { inspect, stripVTControlCharacters, type InspectOptions } from 'node:util';
 import { isError, readSafely, safeString, statusOf } from '../errors.js';
 import type { Callback, HttpRequest } from '../types.js';
 import { CYAN, RED, formatPeer, type Transcript } from './transcript.js';
@@ -9,6 +9,8 @@ import { CYAN, RED, formatPeer, type Transcript } from './transcript.js';
 const RESPONSE_FIELDS = ['statuscode', 'statusmsg', 'version', 'headers', 'message'];
 /** A string message longer than this is cut in the trace (never on the wire). */
 const MESSAGE_SHOWN = 300;
+/** A field that fits on one line of this many columns stays on one line; a longer object is spread out. */
+const LINE_WIDTH = 80;
 
 /**
  * Wraps a callback so that each exchange is printed: the request
@@ -53,7 +55,7 @@ function formatRequest(transcript: Transcript, number: number, request: HttpRequ
     // The body summary comes from the head alone: the trace must leave every byte of it to the callback.
     if (key === 'datastream') return transcript.paint(CYAN, bodySummary(request));
     const value = (request as unknown as Record<string, unknown>)[key];
-    return show(transcript, key === 'headers' ? { ...(value as object) } : value);
+    return showField(transcript, key, key === 'headers' ? { ...(value as object) } : value);
   };
   return transcript.headline(`request ${number}`, `${request.verb} ${target} from ${from}`) +
     dictionary(Object.keys(request).map((key) => [key, shown(key)]));
@@ -109,7 +111,7 @@ function showResponse(transcript: Transcript, value: unknown): string {
     } catch (error) {
       return [key, transcript.paint(RED, `<reading it threw ${describeError(error)}>`)];
     }
-    return [key, key === 'message' ? showMessage(transcript, field) : show(transcript, field)];
+    return [key, key === 'message' ? showMessage(transcript, field) : showField(transcript, key, field)];
   }));
 }
 
@@ -145,6 +147,14 @@ function dictionary(fields: Array<[string, string]>): string {
 
 function propertyName(key: string): string {
   return /^[A-Za-z_$][\w$]*$/.test(key) ? key : inspect(key);
+}
+
+/** A field's value: on one line when that line fits, else an object spread over lines indented under its key. */
+function showField(transcript: Transcript, key: string, value: unknown): string {
+  const oneLine = show(transcript, value);
+  const width = `  ${propertyName(key)}: ${stripVTControlCharacters(oneLine)},`.length;
+  if (typeof value !== 'object' || value === null || width <= LINE_WIDTH) return oneLine;
+  return show(transcript, value, { breakLength: LINE_WIDTH - 4 }).replace(/\n/g, '\n  ');
 }
 
 /** One value on one line; strings (header values above all) whole unless told otherwise. */
