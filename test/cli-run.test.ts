@@ -9,8 +9,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { exitWithin, run, type Running } from './support-process.js';
-import { sleep } from './support.js';
+import { BIN, ROOT, exitWithin, run, type Running } from './support-process.js';
+import { rawRequest, sleep } from './support.js';
+import { ADA_REQUEST, ADA_TRANSCRIPT, normalize } from './trace-support.js';
 
 const SERVING = /^Serving (.+) at (http:\/\/127\.0\.0\.1:(\d+)\/)$/m;
 
@@ -289,75 +290,18 @@ test('run: the PORT environment variable is the default port (PORT=0 make run); 
   assert.match(bad.stderr(), /^httpserver run: PORT must be an integer from 0 to 65535, got 'eighty'\n/);
 });
 
-/** Sends `text` on a fresh connection and resolves with the whole answer once the server closes it. */
-function exchange(port: number, text: string): Promise<{ answer: string; localPort: number }> {
-  return new Promise((resolve, reject) => {
-    let localPort = 0;
-    const socket = connect(port, '127.0.0.1', () => {
-      localPort = socket.localPort!;
-      socket.write(text);
-    });
-    let answer = '';
-    socket.setEncoding('latin1').on('data', (chunk: string) => { answer += chunk; });
-    socket.on('error', reject).on('close', () => resolve({ answer, localPort }));
-  });
-}
-
-/** What varies from run to run, made fixed: ports, dates, times. */
-function normalised(text: string, port: number, clientPort: number): string {
-  return text
-    .replaceAll(`:${clientPort}`, ':CLIENT').replaceAll(`remoteportnum: ${clientPort}`, 'remoteportnum: CLIENT')
-    .replaceAll(`:${port}`, ':PORT')
-    .replace(/Date: [^\\]+\\r\\n/g, 'Date: DATE\\r\\n')
-    .replace(/after \d+ ms/g, 'after N ms')
-    .replace(/\[[^\]]+\] "/g, '[TIME] "').replace(/ [\d.]+ms$/gm, ' Nms');
-}
-
-test('run --trace=wire prints the bytes, the request dictionary and the response dictionary, in order', async (t) => {
+test('run --trace=wire prints the same transcript as the trace option, with the log line before the close', async (t) => {
   const dir = scripts(t, {
-    'greet.mjs': "export default (request) => ({ statuscode: 200, message: `Hello, ${request.querydict.name}!\\n` });\n",
+    'greet.mjs': "export default (request) => ({ statuscode: 200, message: `Hello, ${String(request.querydict.name)}!\\n` });\n",
   });
   const server = run(t, ['run', 'greet.mjs', '--port', '0', '--trace=wire'], undefined, dir);
   const port = Number(new URL(await started(server)).port);
-  const { answer, localPort } = await exchange(port, 'GET /hello?name=Ada HTTP/1.1\r\nHost: class\r\nConnection: close\r\n\r\n');
-  assert.match(answer, /\r\n\r\nHello, Ada!\n$/);
+  const { text } = await rawRequest(port, ADA_REQUEST);
+  assert.match(text, /\r\n\r\nHello, Ada!\n$/);
   await server.waitForStdout(/── connection 1 closed\n/);
-  assert.equal(normalised(server.stdout(), port, localPort), [
-    'Serving greet.mjs at http://127.0.0.1:PORT/',
-    '── connection 1 ── 127.0.0.1:CLIENT',
-    '> GET /hello?name=Ada HTTP/1.1\\r\\n',
-    '> Host: class\\r\\n',
-    '> Connection: close\\r\\n',
-    '> \\r\\n',
-    '── request 1 ── GET /hello?name=Ada from 127.0.0.1:CLIENT',
-    '{',
-    "  verb: 'GET',",
-    "  path: '/hello',",
-    "  querystr: 'name=Ada',",
-    "  querydict: { name: 'Ada' },",
-    "  version: '1.1',",
-    '  datastream: <no body>,',
-    "  headers: { Host: 'class', Connection: 'close' },",
-    '  httpdid: 1,',
-    "  remoteipstr: '127.0.0.1',",
-    '  remoteportnum: CLIENT',
-    '}',
-    '── response 1 ── after N ms',
-    '{',
-    '  statuscode: 200,',
-    "  message: 'Hello, Ada!\\n'",
-    '}',
-    '< HTTP/1.1 200 OK\\r\\n',
-    '< Content-Type: text/plain; charset=utf-8\\r\\n',
-    '< Content-Length: 12\\r\\n',
-    '< Date: DATE\\r\\n',
-    '< Connection: close\\r\\n',
-    '< \\r\\n',
-    '< Hello, Ada!\\n',
-    '127.0.0.1 [TIME] "GET /hello?name=Ada HTTP/1.1" 200 12 Nms',
-    '── connection 1 closed',
-    '',
-  ].join('\n'));
+  const printed = normalize(server.stdout()).replace(/\[[^\]]+\] "/, '[TIME] "').replace(/ [\d.]+ms$/m, ' Nms');
+  assert.equal(printed, 'Serving greet.mjs at http://127.0.0.1:PORT/\n' + ADA_TRANSCRIPT.replace(
+    '── connection 1 closed', '127.0.0.1 [TIME] "GET /hello?name=Ada HTTP/1.1" 200 12 Nms\n── connection 1 closed'));
 });
 
 test('run --trace shows the dictionaries only, without colour when stdout is not a terminal', async (t) => {
@@ -371,4 +315,25 @@ test('run --trace shows the dictionaries only, without colour when stdout is not
   assert.match(out, /^── response 1 ── after \d+ ms\n\{\n {2}statuscode: 200,\n {2}message: 'ok \/p'\n\}\n/m);
   assert.doesNotMatch(out, /^[<>] /m, 'no wire lines');
   assert.doesNotMatch(out, /\x1b\[/, 'no ANSI colour codes in a pipe');
+});
+
+test('the README\'s commands: make run (the echo sample) and make trace (hello, traced) through the bin shim', async (t) => {
+  const echo = run(t, ['run', 'samples/echo.mjs', '--port', '0'], BIN, ROOT);
+  const [, shown, url] = await echo.waitForStdout(SERVING);
+  assert.equal(shown, 'samples/echo.mjs');
+  const seen = await (await fetch(`${url}path?a=1`, { method: 'POST', body: 'some body' })).json() as Record<string, unknown>;
+  assert.equal(seen.path, '/path');
+  assert.deepEqual(seen.querydict, { a: '1' });
+  assert.equal(seen.body, 'some body');
+
+  const hello = run(t, ['run', 'samples/hello.mjs', '--port', '0', '--trace=wire'], BIN, ROOT);
+  const helloUrl = (await hello.waitForStdout(SERVING))[2]!;
+  assert.equal(await body(`${helloUrl}hello?name=Ada`), 'Hello! You asked for /hello\n');
+  await hello.waitForStdout(/^< Hello! You asked for \/hello\\n$/m);
+  assert.match(hello.stdout(), /^> GET \/hello\?name=Ada HTTP\/1\.1\\r\\n$/m);
+  assert.match(hello.stdout(), /^── request 1 ── GET \/hello\?name=Ada from 127\.0\.0\.1:\d+$/m);
+  for (const server of [echo, hello]) {
+    server.child.kill('SIGINT');
+    assert.equal(await exitWithin(server), 0);
+  }
 });

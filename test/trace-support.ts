@@ -48,3 +48,45 @@ export function normalize(text: string): string {
 export function wireLines(text: string, direction: '>' | '<'): string[] {
   return text.split('\n').filter((line) => line.startsWith(`${direction} `)).map((line) => line.slice(2));
 }
+
+/** The exchange both the library's and the command line's wire tests trace. */
+export const hello = (request: { querydict: Record<string, unknown> }) =>
+  ({ statuscode: 200, message: `Hello, ${String(request.querydict.name)}!\n` });
+
+export const ADA_REQUEST = 'GET /hello?name=Ada HTTP/1.1\r\nHost: localhost:8080\r\nConnection: close\r\n\r\n';
+
+/** `hello` answering ADA_REQUEST, as the wire trace prints it (normalised). */
+export const ADA_TRANSCRIPT = [
+    '── connection 1 ── 127.0.0.1:PORT',
+    '> GET /hello?name=Ada HTTP/1.1\\r\\n',
+    '> Host: localhost:8080\\r\\n',
+    '> Connection: close\\r\\n',
+    '> \\r\\n',
+    '── request 1 ── GET /hello?name=Ada from 127.0.0.1:PORT',
+    '{',
+    "  verb: 'GET',",
+    "  path: '/hello',",
+    "  querystr: 'name=Ada',",
+    "  querydict: { name: 'Ada' },",
+    "  version: '1.1',",
+    '  datastream: <no body>,',
+    "  headers: { Host: 'localhost:8080', Connection: 'close' },",
+    '  httpdid: ID,',
+    "  remoteipstr: '127.0.0.1',",
+    '  remoteportnum: PORT',
+    '}',
+    '── response 1 ── after N ms',
+    '{',
+    '  statuscode: 200,',
+    "  message: 'Hello, Ada!\\n'",
+    '}',
+    '< HTTP/1.1 200 OK\\r\\n',
+    '< Content-Type: text/plain; charset=utf-8\\r\\n',
+    '< Content-Length: 12\\r\\n',
+    '< Date: DATE\\r\\n',
+    '< Connection: close\\r\\n',
+    '< \\r\\n',
+    '< Hello, Ada!\\n',
+    '── connection 1 closed',
+    '',
+].join('\n');
