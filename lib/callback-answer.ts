@@ -150,7 +150,7 @@ function awaitCallback(
   });
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   try {
     return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
   } catch {

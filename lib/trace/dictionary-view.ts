@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { inspect, stripVTControlCharacters, type InspectOptions } from 'node:util';
+import { isThenable } from '../callback-answer.js';
 import { isError, readSafely, safeString, statusOf } from '../errors.js';
 import type { Callback, HttpRequest } from '../types.js';
 import { CYAN, RED, formatPeer, type Transcript } from './transcript.js';
@@ -166,13 +167,4 @@ function show(transcript: Transcript, value: unknown, options: InspectOptions = 
 
 function elapsed(started: number): number {
   return Math.round(performance.now() - started);
-}
-
-/** The listener's own test, so that the two never disagree on whether a result is a promise. */
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  try {
-    return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
-  } catch {
-    return false;
-  }
 }
