@@ -25,6 +25,7 @@ declare module 'autocannon' {
 
   interface Options {
     url: string;
+    headers?: Record<string, string>;
     connections?: number;
     duration?: number;
     /** Requests to send in all; takes precedence over `duration`. */

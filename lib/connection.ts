@@ -182,6 +182,11 @@ export function onConnectionClose(socket: Socket, handler: () => void): () => vo
  * queued response).
  */
 export function whenExchangeEnds(message: IncomingMessage, res: ServerResponse, onEnd: () => void): void {
+  // A response that has its socket is closed by Node when the connection dies: its 'close' is enough.
+  if (res.socket !== null) {
+    res.once('close', onEnd);
+    return;
+  }
   let ended = false;
   const end = () => {
     if (ended) return;

@@ -9,7 +9,7 @@ import { abortRequest, bodyOf, buildRequest } from './request.js';
 import { refusalStatus } from './request-checks.js';
 import { discardMessage } from './response-body.js';
 import type { PreparedResponse } from './response-validate.js';
-import { writeResponse } from './response-write.js';
+import { writeKnownBody, writeResponse } from './response-write.js';
 import type { Callback, HttpRequest } from './types.js';
 
 /** What the listener shares with the server that owns it. */
@@ -70,11 +70,18 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
     // Over once the response closed or its connection died, even while queued behind pipelined ones.
     let over = false;
     let failedToWrite = false;
+    // Set when the fast path wrote the response: what follows the write is done when the exchange ends.
+    let written: { bytes: number; status: number; keepsConnection: boolean } | undefined;
     context.pending.add(request);
     const exchangeEnded = () => {
       over = true;
       context.pending.delete(request);
       if (!res.writableFinished && !writtenPastRes) clientLeft();
+      if (written !== undefined) afterWrite(written.keepsConnection, written.status, res.writableFinished ? written.bytes : undefined);
+    };
+    const afterWrite = (keepsConnection: boolean, status: number, bytes: number | undefined) => {
+      if (keepsConnection && hasUnreadBody(message)) drain(message, request);
+      if (options.log) logRequest(options, request, message, status, bytes, started);
     };
 
     const finish = (response: PreparedResponse) => {
@@ -89,10 +96,22 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
         (!hasUnreadBody(message) || (continued && drainable(message, request)));
       if (!keepsConnection || response.close || response.version !== '1.1') markClosing(message.socket);
       writtenPastRes = response.version !== '1.1';
-      let written: Promise<number | undefined>;
+      const isHead = message.method === 'HEAD';
+      if (!writtenPastRes && response.body.kind !== 'stream') {
+        // Most answers: a known-length body over 1.1, written now, with no promise to wait on.
+        try {
+          written = { bytes: writeKnownBody(res, response, { isHead, close: !keepsConnection }), status: response.status, keepsConnection };
+        } catch (error) {
+          // Validation mirrors Node's own checks, so this is a bug of ours: lose the connection, not the process.
+          safelyReport(options.onError, error, request);
+          res.destroy();
+        }
+        return;
+      }
+      let sent: Promise<number | undefined>;
       try {
-        written = writeResponse(res, response, {
-          isHead: message.method === 'HEAD',
+        sent = writeResponse(res, response, {
+          isHead,
           close: !keepsConnection,
           onBodyError: (error) => safelyReport(options.onError, error, request),
         });
@@ -109,10 +128,9 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
         res.destroy();
         return;
       }
-      written.then((bytes) => {
+      sent.then((bytes) => {
         if (bytes === undefined) clientLeft();
-        if (keepsConnection && hasUnreadBody(message)) drain(message, request);
-        if (options.log) logRequest(options, request, message, response.status, bytes, started);
+        afterWrite(keepsConnection, response.status, bytes);
       }, (error: unknown) => safelyReport(options.onError, error, request));
     };
 

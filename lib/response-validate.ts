@@ -1,4 +1,4 @@
-import { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import { didYouMean } from './arguments.js';
 import { ResponseError, describe } from './errors.js';
 import { classifyMessage, type Body } from './response-body.js';
@@ -119,20 +119,18 @@ export function prepareResponse(value: unknown, request: ResponseContext): Prepa
     );
   }
 
-  const merged = mergeHeaders(request.defaultHeaders, response.headers);
-  const headers: typeof merged = [];
+  const headers: Array<[string, OutgoingHeaderValue]> = [];
   let close = false;
   let declaredLength: number | undefined;
   let hasContentType = false;
-  for (const entry of merged) {
-    const [name, header] = entry;
-    const lower = name.toLowerCase();
+  // One pass over the merged headers, each name lower-cased once (this runs for every response).
+  forEachHeader(request.defaultHeaders, response.headers, (name, lower, header) => {
     if (lower === 'connection') close = /(^|,)\s*close\s*(,|$)/i.test(String(header));
-    if (HOP_BY_HOP.has(lower)) continue;
+    if (HOP_BY_HOP.has(lower)) return;
     if (lower === 'content-type') hasContentType = true;
     else if (lower === 'content-length') declaredLength = parseDeclaredLength(header, body, status, request.isHead);
-    headers.push(entry);
-  }
+    headers.push([name, header]);
+  });
   if (!hasContentType && body.kind === 'bytes' && typeof body.data === 'string' && body.length > 0) {
     headers.push(['Content-Type', 'text/plain; charset=utf-8']);
   }
@@ -143,53 +141,71 @@ function effectiveDefault(requestVersion: RequestVersion): ResponseVersion {
   return requestVersion === '2.0' ? '1.1' : requestVersion;
 }
 
-function mergeHeaders(
-  defaults: ReadonlyArray<readonly [string, OutgoingHeaderValue]>,
-  given: unknown,
-): Array<[string, OutgoingHeaderValue]> {
-  const merged = new Map<string, [string, OutgoingHeaderValue]>();
-  for (const [name, value] of defaults) merged.set(name.toLowerCase(), [name, value]);
-  if (given !== undefined) {
-    if (typeof given !== 'object' || given === null || Array.isArray(given)) {
-      throw new ResponseError(
-        `The response "headers" must be an object such as { 'Content-Type': 'text/html' }. Received ${describe(given)}`,
-      );
-    }
-    for (const [name, value] of Object.entries(given)) {
-      checkHeader(name, value);
-      const lower = name.toLowerCase();
-      merged.delete(lower);
-      merged.set(lower, [name, value as OutgoingHeaderValue]);
-    }
+/**
+ * Calls `visit` for each header to send: the default headers first, less
+ * those the callback's headers name too (in any case), then the callback's
+ * own, in order, where the last of two spellings of one name wins. The
+ * callback's are checked on the way. No Map, no copies: a response usually
+ * has a couple of headers and no defaults.
+ */
+function forEachHeader(
+  defaults: ReadonlyArray<readonly [string, OutgoingHeaderValue]>, given: unknown,
+  visit: (name: string, lower: string, value: OutgoingHeaderValue) => void,
+): void {
+  if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) {
+    throw new ResponseError(
+      `The response "headers" must be an object such as { 'Content-Type': 'text/html' }. Received ${describe(given)}`,
+    );
   }
-  return [...merged.values()];
+  const names = given === undefined ? NO_NAMES : Object.keys(given);
+  const lowers = names.length === 0 ? NO_NAMES : names.map((name) => name.toLowerCase());
+  for (const [name, value] of defaults) {
+    const lower = name.toLowerCase();
+    if (!lowers.includes(lower)) visit(name, lower, value);
+  }
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const value = (given as Record<string, unknown>)[name];
+    checkHeader(name, value);
+    if (lowers.lastIndexOf(lowers[i]!) === i) visit(name, lowers[i]!, value as OutgoingHeaderValue);
+  }
 }
 
+const NO_NAMES: string[] = [];
+
+/** RFC 9110 token characters: what Node's own `validateHeaderName` accepts. */
+const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
+
+/** The checks Node's `validateHeaderName` and `validateHeaderValue` make, with messages a beginner can act on. */
 function checkHeader(name: string, value: unknown): void {
-  try {
-    validateHeaderName(name);
-  } catch {
+  if (!TOKEN.test(name)) {
     throw new ResponseError(
       `The response header name ${JSON.stringify(name)} is not a valid HTTP token (letters, digits and !#$%&'*+-.^_\`|~ only).`,
     );
   }
-  const values = Array.isArray(value) ? value : [value];
+  // The common case, one string, without building an array for it.
+  if (typeof value === 'string') {
+    checkHeaderValue(name, value);
+    return;
+  }
   if (Array.isArray(value) && value.length === 0) {
     throw new ResponseError(`The response header "${name}" is an empty array; leave the header out instead.`);
   }
-  for (const item of values) {
+  for (const item of Array.isArray(value) ? value : [value]) {
     if (typeof item !== 'string' && !(typeof item === 'number' && Number.isFinite(item))) {
       throw new ResponseError(
         `The response header "${name}" must be a string, a finite number or an array of strings. Received ${describe(item)}`,
       );
     }
-    try {
-      validateHeaderValue(name, String(item));
-    } catch {
-      throw new ResponseError(
-        `The response header "${name}" must not contain CR, LF, NUL or other control characters. Received ${JSON.stringify(String(item))}`,
-      );
-    }
+    checkHeaderValue(name, String(item));
+  }
+}
+
+function checkHeaderValue(name: string, value: string): void {
+  if (INVALID_TEXT.test(value)) {
+    throw new ResponseError(
+      `The response header "${name}" must not contain CR, LF, NUL or other control characters. Received ${JSON.stringify(value)}`,
+    );
   }
 }
 

@@ -33,23 +33,46 @@ export function writeResponse(res: ServerResponse, response: PreparedResponse, o
   // Opened before a byte is written: a message that cannot even be opened throws here, in time for a clean 500.
   const stream = sendsBody && response.body.kind === 'stream' ? openStream(response.body.source) : undefined;
   return response.version === '1.1'
-    ? writeWithNode(res, response, sendsBody, stream, options)
+    ? writeWithNode(res, response, stream, options)
     : writeToSocket(res, response, sendsBody, stream, options);
 }
 
-function writeWithNode(
-  res: ServerResponse, response: PreparedResponse, sendsBody: boolean, stream: Readable | undefined, options: WriteOptions,
-): Promise<number | undefined> {
-  const { body, status } = response;
-  const head: Array<string | number | readonly string[]> = [];
-  for (const [name, value] of framedHeaders(response)) head.push(name, value);
-  if (options.close || response.close) head.push('Connection', 'close');
-  res.writeHead(status, response.statusMessage, head as unknown as string[]);
-
-  if (stream === undefined) {
-    const data = body.kind === 'bytes' && sendsBody ? body.data : undefined;
-    return finished(res, () => { res.end(data); }, data === undefined ? 0 : body.kind === 'bytes' ? body.length : 0);
+/**
+ * The fast path of most answers: an HTTP/1.1 response whose body is a
+ * string, bytes or nothing, handed to Node at once, with no promise and no
+ * listener. Returns the number of body bytes; whether they arrived is for
+ * the caller to learn when the response closes (`res.writableFinished`).
+ */
+export function writeKnownBody(res: ServerResponse, response: PreparedResponse, options: Pick<WriteOptions, 'isHead' | 'close'>): number {
+  const { body } = response;
+  const sendsBody = !options.isHead && !BODILESS.has(response.status);
+  writeHead(res, response, options.close);
+  if (body.kind !== 'bytes' || !sendsBody) {
+    res.end();
+    return 0;
   }
+  res.end(body.data);
+  return body.length;
+}
+
+function writeHead(res: ServerResponse, response: PreparedResponse, close: boolean): void {
+  const head: Array<string | number | readonly string[]> = [];
+  // A 204 has no body, so no length either (RFC 9110, section 8.6).
+  for (const [name, value] of response.status === 204 ? framedHeaders(response) : response.headers) head.push(name, value);
+  const framing = framingHeader(response);
+  if (framing !== undefined) head.push(framing[0], framing[1]);
+  if (close || response.close) head.push('Connection', 'close');
+  res.writeHead(response.status, response.statusMessage, head as unknown as string[]);
+}
+
+function writeWithNode(
+  res: ServerResponse, response: PreparedResponse, stream: Readable | undefined, options: WriteOptions,
+): Promise<number | undefined> {
+  if (stream === undefined) {
+    let bytes = 0;
+    return finished(res, () => { bytes = writeKnownBody(res, response, options); }, () => bytes);
+  }
+  writeHead(res, response, options.close);
   return pipeBody(res, res.req.socket, stream, response.declaredLength, options);
 }
 
@@ -115,12 +138,18 @@ function pipeBody(
  * (undefined), including a response queued behind pipelined ones whose
  * connection died, which Node never closes.
  */
-function finished(res: ServerResponse, write: () => void, bytes: number): Promise<number | undefined> {
+function finished(res: ServerResponse, write: () => void, bytes: () => number): Promise<number | undefined> {
   return new Promise((resolve) => {
+    // A response that has its socket is closed by Node when the connection dies: its 'close' is enough.
+    if (res.socket !== null) {
+      res.once('close', () => resolve(res.writableFinished ? bytes() : undefined));
+      write();
+      return;
+    }
     const cancel = onConnectionClose(res.req.socket, () => resolve(undefined));
     res.once('close', () => {
       cancel();
-      resolve(res.writableFinished ? bytes : undefined);
+      resolve(res.writableFinished ? bytes() : undefined);
     });
     write();
   });
@@ -148,15 +177,18 @@ function withSocket(res: ServerResponse): Promise<Socket | undefined> {
 
 /** The headers to send, with the framing the library decides (Content-Length for known bodies). */
 export function framedHeaders(response: PreparedResponse): Array<[string, OutgoingHeaderValue]> {
+  if (response.status === 204) return response.headers.filter(([name]) => name.toLowerCase() !== 'content-length');
+  const framing = framingHeader(response);
+  return framing === undefined ? response.headers : [...response.headers, framing];
+}
+
+/** The Content-Length the library adds: for a body of known length the callback did not declare. */
+function framingHeader(response: PreparedResponse): [string, number] | undefined {
   const { body, status } = response;
-  if (response.declaredLength !== undefined || BODILESS.has(status)) {
-    return BODILESS.has(status) && status === 204
-      ? response.headers.filter(([name]) => name.toLowerCase() !== 'content-length')
-      : response.headers;
-  }
-  if (body.kind === 'bytes') return [...response.headers, ['Content-Length', body.length]];
-  if (body.kind === 'none') return [...response.headers, ['Content-Length', 0]];
-  return response.headers;
+  if (response.declaredLength !== undefined || BODILESS.has(status)) return undefined;
+  if (body.kind === 'bytes') return ['Content-Length', body.length];
+  if (body.kind === 'none') return ['Content-Length', 0];
+  return undefined;
 }
 
 function rawHead(response: PreparedResponse): string {

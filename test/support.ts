@@ -170,6 +170,8 @@ export interface AskOptions {
   headers?: Record<string, string>;
   /** Sent with a matching Content-Length. */
   body?: string | Buffer;
+  /** How long a silence ends the wait (see rawRequest); raise it for a callback that takes its time. */
+  idleMs?: number;
 }
 
 /**
@@ -181,7 +183,7 @@ export async function ask(port: number, target = '/', options: AskOptions = {}) 
   for (const [name, value] of Object.entries(options.headers ?? {})) head += `${name}: ${value}\r\n`;
   const body = options.body === undefined ? Buffer.alloc(0) : Buffer.from(options.body);
   if (options.body !== undefined) head += `Content-Length: ${body.length}\r\n`;
-  const { text, closed } = await rawRequest(port, Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), body]));
+  const { text, closed } = await rawRequest(port, Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), body]), { idleMs: options.idleMs });
   return { raw: text, closed, ...parseRaw(text) };
 }
 
