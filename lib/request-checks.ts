@@ -54,8 +54,18 @@ function hostIsSound(rawHeaders: string[]): boolean {
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     if (name.length !== 4 || name.toLowerCase() !== 'host') continue;
-    if (seen || !HOST.test(rawHeaders[i + 1]!)) return false;
+    if (seen || !wellFormedHost(rawHeaders[i + 1]!)) return false;
     seen = true;
   }
+  return true;
+}
+
+/** The Host value last found well formed: clients send the same one request after request. */
+let lastGoodHost = '';
+
+function wellFormedHost(value: string): boolean {
+  if (value === lastGoodHost) return true;
+  if (!HOST.test(value)) return false;
+  lastGoodHost = value;
   return true;
 }
