@@ -44,6 +44,12 @@ export class ConnectionState {
    * whether it ran or was still waiting.
    */
   takeTurn(start: () => void): () => void {
+    // The usual case, a turn free and no one waiting: no bookkeeping of stages, one shared way out.
+    if (this.running < this.maxRunning && this.waiting.length === 0) {
+      this.running += 1;
+      start();
+      return this.endRunningTurn;
+    }
     let stage: 'waiting' | 'running' | 'over' = 'waiting';
     const run = () => {
       stage = 'running';
@@ -66,6 +72,13 @@ export class ConnectionState {
       if (this.waiting.length === 0) this.resumeReading();
     };
   }
+
+  /** Ends a turn that started at once (see `takeTurn`); whenExchangeEnds calls it once per exchange. */
+  private readonly endRunningTurn = () => {
+    this.running -= 1;
+    this.waiting.shift()?.();
+    if (this.waiting.length === 0) this.resumeReading();
+  };
 
   /** True while pipelined requests wait for a turn (the connection is deliberately not read). */
   get holdingBack(): boolean {
