@@ -27,7 +27,7 @@ import {
 import { runWrk, stopAllWrk, wrkErrors } from './wrk.js';
 
 const MiB = 1024 * 1024;
-const WARM_UP_SECONDS = 2;
+const WARM_UP_SECONDS = 3;
 /** Forking, the answer checks and stopping, per pair: for the time estimate. */
 const PAIR_OVERHEAD_SECONDS = 3;
 
