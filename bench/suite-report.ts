@@ -32,8 +32,8 @@ const cpuRatios = (result: PairResult) => result.rounds.map(({ a, b }) => a.cpuP
 const isCalibration = (result: PairResult) => result.pair.a === result.pair.b;
 const cpuUnit = (scenario: Scenario) => (scenario.unit === 'MiB/s' ? 'µs/MiB' : 'µs/req');
 
-function pairLabel(result: PairResult): string {
-  return isCalibration(result) ? `${result.pair.a} vs itself (A/A)` : `${result.pair.b} vs ${result.pair.a}`;
+function pairLabel(pair: Pair): string {
+  return pair.a === pair.b ? `${pair.a} vs itself (A/A)` : `${pair.b} vs ${pair.a}`;
 }
 
 export type RoundResult = PairResult['rounds'][number];
@@ -58,8 +58,7 @@ function roundRow({ round, order, a, b }: RoundResult): Row {
 }
 
 function pairTitle(pair: Pair, scenario: Scenario): string {
-  const label = pair.a === pair.b ? `${pair.a} vs itself (A/A)` : `${pair.b} vs ${pair.a}`;
-  return `${scenario.name}: ${label} — ${scenario.title}; ${scenario.connections} connections ` +
+  return `${scenario.name}: ${pairLabel(pair)} — ${scenario.title}; ${scenario.connections} connections ` +
     `(A = ${pair.a}, B = ${pair.b})`;
 }
 
@@ -92,7 +91,7 @@ function summaryTable(results: PairResult[]): { head: Row; rows: Row[] } {
       ? `${inBand(through)} / ${inBand(cpu)}`
       : result.pair.b === 'fastify' ? '—' : `${yes(through >= scenario.target)} / ${yes(cpu >= scenario.target)}`;
     return [
-      scenario.name, pairLabel(result),
+      scenario.name, pairLabel(result.pair),
       `${summarise(result.rounds.map((r) => r.a.value)).median.toFixed(0)} ${scenario.unit}`,
       `${summarise(result.rounds.map((r) => r.b.value)).median.toFixed(0)} ${scenario.unit}`,
       ratioText(throughputRatios(result)),
@@ -135,7 +134,9 @@ function targetVerdicts(results: PairResult[]): string[] {
         `(within 0.97–1.03: ${inBand(cpu)} / ${inBand(through)})`;
     }
     if (result.pair.b === 'fastify') return undefined;
-    const story = (through >= result.scenario.target) === (cpu >= result.scenario.target) ? 'they agree' : 'they DISAGREE';
+    const story = (through >= result.scenario.target) === (cpu >= result.scenario.target)
+      ? 'same side of the target'
+      : 'opposite sides of the target';
     return `${result.scenario.name}: target ≥ ${result.scenario.target.toFixed(2)}: throughput ${through.toFixed(3)} ` +
       `${yes(through >= result.scenario.target)}, CPU ${cpu.toFixed(3)} ${yes(cpu >= result.scenario.target)} (${story})`;
   }).filter((line): line is string => line !== undefined);

@@ -78,7 +78,7 @@ async function main(): Promise<number> {
   for (const line of describeMachine()) console.log(line);
   console.log(
     `${pairs.length} pairs x ${settings.rounds} interleaved rounds x 2 runs of ${settings.duration} s, wrk -t 1 --latency, ` +
-    `keep-alive, 127.0.0.1; about ${Math.ceil(estimate / 60)} min (${estimate} s).`,
+    `keep-alive, 127.0.0.1; about ${Math.round(estimate / 60)} min (${estimate} s).`,
   );
   console.log(
     `CPU: the server process's utime + stime from /proc/PID/stat, in ticks of ${1000 / CLOCK_TICKS} ms: ` +
