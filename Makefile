@@ -22,8 +22,12 @@ run: build
 trace: build
 	npm run trace
 
+# wrk from Debian's packages when missing, then the suite against raw node:http and
+# Fastify, memory (idle connections, heap growth over 1,000,000 requests), static files.
 bench: build
+	bash scripts/install-bench-tools.sh
 	npm run bench
+	npm run bench:memory
 	npm run bench:static
 
 soak: build

@@ -16,10 +16,13 @@ export function stopChild(child: ChildProcess): Promise<void> {
 
 /**
  * Forks `script` with `args` (a benchmark file started again as one of its
- * servers) and waits, at most 10 s, for the `{ port }` it sends once listening.
+ * servers; `execArgv` for node itself, e.g. --expose-gc) and waits, at most
+ * 10 s, for the `{ port }` it sends once listening.
  */
-export function forkServer(script: string, args: string[], label: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export function forkServer(
+  script: string, args: string[], label: string, execArgv: string[] = process.execArgv,
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(script, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`${label} did not start within 10 s`)), 10_000);
     const fail = (error: Error) => {

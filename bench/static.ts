@@ -6,7 +6,7 @@
  *      and range logic, compression negotiation, the request dictionary),
  *   C  sirv on node:http (a popular static middleware).
  *
- * As in bench/hello.ts, each server runs in a child process of its own and
+ * As in bench/suite.ts, each server runs in a child process of its own and
  * autocannon drives them from this process in interleaved rounds
  * (A, B, C, A, B, C, ...), so drift in the machine's speed touches all
  * alike; the figures to quote are the medians of the per-round ratios B/A
