@@ -52,3 +52,40 @@ export function positiveInteger(name: string, text: string): number {
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got ${text}`);
   return value;
 }
+
+/**
+ * Makes sure a benchmark leaves nothing behind: on Ctrl-C, or when it runs
+ * past `budgetMs`, `stop` kills what it started and the process exits.
+ * Returns the function that disarms the deadline once the work is done.
+ */
+export function guardBenchmark(stop: () => void, budgetMs: number, overrun: string): () => void {
+  process.once('SIGINT', () => {
+    console.error('\nInterrupted: stopping wrk and the servers.');
+    stop();
+    process.exit(130);
+  });
+  // Whatever happens, nothing outlives the benchmark by more than this.
+  const deadline = setTimeout(() => {
+    console.error(overrun);
+    stop();
+    process.exit(1);
+  }, budgetMs);
+  deadline.unref();
+  return () => clearTimeout(deadline);
+}
+
+/** Collects garbage a few times (weak references and finalizers need more than one pass), then reads memory (needs --expose-gc). */
+export async function memoryAfterGc(): Promise<{ heapUsed: number; rss: number; openSockets: number }> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('this server needs --expose-gc');
+  for (let pass = 0; pass < 4; pass += 1) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const memory = process.memoryUsage();
+  return {
+    heapUsed: memory.heapUsed,
+    rss: memory.rss,
+    openSockets: process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap').length,
+  };
+}

@@ -13,7 +13,7 @@
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { getAddress, registerCallback } from '../lib/index.js';
-import { positiveInteger } from './child.js';
+import { memoryAfterGc, positiveInteger } from './child.js';
 import { HELLO } from './scenarios.js';
 
 const IDLE_MS = 120_000;
@@ -57,20 +57,11 @@ async function listen(impl: string, connections: number): Promise<number> {
   throw new Error(`Unknown --impl ${impl}`);
 }
 
-/** Collects garbage a few times (weak references and finalizers need more than one pass), then reads memory. */
+/** Memory after a full GC, with what this server counted. */
 async function measure(): Promise<MemoryMessage> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('memory-server needs --expose-gc');
-  for (let pass = 0; pass < 4; pass += 1) {
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  const memory = process.memoryUsage();
   return {
+    ...(await memoryAfterGc()),
     type: 'measure',
-    heapUsed: memory.heapUsed,
-    rss: memory.rss,
-    openSockets: process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap').length,
     served,
   };
 }

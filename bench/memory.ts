@@ -16,7 +16,7 @@
 import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { forkServer, positiveInteger, stopChild } from './child.js';
+import { forkServer, guardBenchmark, positiveInteger, stopChild } from './child.js';
 import { describeMachine } from './machine.js';
 import type { MemoryMessage, MemoryRequest } from './memory-server.js';
 import { HELLO } from './scenarios.js';
@@ -206,24 +206,13 @@ async function main(): Promise<number> {
     stopAllWrk();
     for (const child of children) child.kill('SIGKILL');
   };
-  process.once('SIGINT', () => {
-    console.error('\nInterrupted: stopping wrk and the servers.');
-    stopEverything();
-    process.exit(130);
-  });
-  // Whatever happens, nothing outlives the benchmark by more than this.
-  const deadline = setTimeout(() => {
-    console.error('The memory benchmark took too long: stopping.');
-    stopEverything();
-    process.exit(1);
-  }, (IMPLEMENTATIONS.length * (60 + Math.max(60, requests / 2000)) + 60) * 1000);
-  deadline.unref();
+  const disarm = guardBenchmark(stopEverything, (IMPLEMENTATIONS.length * (60 + Math.max(60, requests / 2000)) + 60) * 1000, 'The memory benchmark took too long: stopping.');
   try {
     const figures: Figures[] = [];
     for (const impl of IMPLEMENTATIONS) figures.push(await measureImplementation(impl, connections, requests));
     return report(figures, connections, values.markdown!);
   } finally {
-    clearTimeout(deadline);
+    disarm();
   }
 }
 

@@ -8,6 +8,7 @@
  *   /throw   the callback throws: a 500, reported to onError
  */
 import { getAddress, registerCallback } from '../lib/index.js';
+import { memoryAfterGc } from './child.js';
 
 export const HELLO = 'hello world\n';
 export const THROW_PATH = '/throw';
@@ -45,20 +46,11 @@ function onError(error: Error): void {
   if (reports.otherSamples.length < 5) reports.otherSamples.push(`${error.name}: ${error.message}`);
 }
 
-/** Collects garbage a few times (weak references and finalizers need more than one pass), then reads the heap. */
+/** Memory after a full GC, with what this server counted. */
 async function measure(): Promise<ServerMessage> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('soak-server needs --expose-gc');
-  for (let pass = 0; pass < 4; pass += 1) {
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  const memory = process.memoryUsage();
   return {
+    ...(await memoryAfterGc()),
     type: 'measure',
-    heapUsed: memory.heapUsed,
-    rss: memory.rss,
-    openSockets: process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap').length,
     deliberateReports: reports.deliberate,
     otherReports: reports.other,
     otherSamples: [...reports.otherSamples],

@@ -18,7 +18,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { forkServer, positiveInteger, stopChild } from './child.js';
+import { forkServer, guardBenchmark, positiveInteger, stopChild } from './child.js';
 import { CLOCK_TICKS, cpuSeconds, describeMachine } from './machine.js';
 import { SCENARIOS, SCENARIO_NAMES, postBody, type Implementation, type Scenario, type ScenarioName } from './scenarios.js';
 import {
@@ -89,18 +89,7 @@ async function main(): Promise<number> {
     stopAllWrk();
     for (const child of children) child.kill('SIGKILL');
   };
-  process.once('SIGINT', () => {
-    console.error('\nInterrupted: stopping wrk and the servers.');
-    stopEverything();
-    process.exit(130);
-  });
-  // Whatever happens, nothing outlives the benchmark by more than this.
-  const deadline = setTimeout(() => {
-    console.error('The benchmark took twice its estimate: stopping.');
-    stopEverything();
-    process.exit(1);
-  }, (2 * estimate + 60) * 1000);
-  deadline.unref();
+  const disarm = guardBenchmark(stopEverything, (2 * estimate + 60) * 1000, 'The benchmark took twice its estimate: stopping.');
 
   try {
     const results: PairResult[] = [];
@@ -111,7 +100,7 @@ async function main(): Promise<number> {
     }
     return printSummary(results, settings.markdown);
   } finally {
-    clearTimeout(deadline);
+    disarm();
     await Promise.all([...children].map((child) => stopChild(child)));
   }
 }
