@@ -13,7 +13,7 @@ import { abortRequest, buildRequest } from './request.js';
 import { refusalStatus } from './request-checks.js';
 import { discardMessage, enforceLength, openStream } from './response-body.js';
 import type { PreparedResponse } from './response-validate.js';
-import { framedHeaders } from './response-write.js';
+import { framedHeaders, sendsBody } from './response-write.js';
 import type { Callback, HttpRequest, OutgoingHeaderValue, ResponseVersion } from './types.js';
 
 /** The request `invoke` hands to a callback, field by field; everything is optional. */
@@ -53,8 +53,6 @@ export interface InvokeResponse {
   error?: Error;
 }
 
-/** Statuses that never carry a body (RFC 9110, section 6.4.1). */
-const BODILESS = new Set([204, 304]);
 
 /**
  * Runs `callback` in-process, as a listener with `options` would for a
@@ -110,13 +108,13 @@ export async function invoke(callback: Callback, request?: InvokeRequest, option
 async function collect(
   response: PreparedResponse, error: Error | undefined, message: InvokeMessage, options: ResolvedOptions, request: HttpRequest,
 ): Promise<InvokeResponse> {
-  const sendsBody = message.method !== 'HEAD' && !BODILESS.has(response.status);
+  const withBody = sendsBody(response, message.method === 'HEAD');
   const { body } = response;
-  if (!sendsBody || body.kind !== 'stream') {
+  if (!withBody || body.kind !== 'stream') {
     if (body.kind === 'stream') discardMessage(body.source);
-    const bytes = !sendsBody || body.kind !== 'bytes' ? Buffer.alloc(0)
+    const bytes = !withBody || body.kind !== 'bytes' ? Buffer.alloc(0)
       : typeof body.data === 'string' ? Buffer.from(body.data) : Buffer.from(body.data);
-    return result(response, sendsBody, bytes, error);
+    return result(response, withBody, bytes, error);
   }
   let stream: Readable;
   try {
@@ -126,7 +124,7 @@ async function collect(
     return collect(failureResponse(openError, message, options, request), asError(openError), message, options, request);
   }
   try {
-    return result(response, sendsBody, await readAll(stream, response.declaredLength), error);
+    return result(response, withBody, await readAll(stream, response.declaredLength), error);
   } catch (bodyError) {
     safelyReport(options.onError, bodyError, request);
     // On the wire the client would see a cut connection, and the callback its signal abort.
@@ -149,10 +147,10 @@ async function readAll(stream: Readable, declaredLength: number | undefined): Pr
   return Buffer.concat(chunks);
 }
 
-function result(response: PreparedResponse, sendsBody: boolean, body: Buffer, error: Error | undefined): InvokeResponse {
+function result(response: PreparedResponse, withBody: boolean, body: Buffer, error: Error | undefined): InvokeResponse {
   // HTTP/0.9 is the body alone: no status line, no headers.
   const headers = response.version === '0.9' ? {} : headerRecord(framedHeaders(response));
-  if (response.version === '1.1' && sendsBody && response.body.kind === 'stream' && response.declaredLength === undefined) {
+  if (response.version === '1.1' && withBody && response.body.kind === 'stream' && response.declaredLength === undefined) {
     headers['Transfer-Encoding'] = 'chunked';
   }
   const answer: InvokeResponse = {

@@ -188,7 +188,7 @@ function targetOf(request: HttpRequest): SeattleRequest {
 }
 
 /** `::ffff:127.0.0.1` is shown as `127.0.0.1`, as a reader of an IPv4 log expects. */
-function plainAddress(address: string | undefined): string {
+export function plainAddress(address: string | undefined): string {
   if (address === undefined) return '';
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }

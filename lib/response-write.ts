@@ -18,6 +18,11 @@ export interface WriteOptions {
 /** Statuses that never carry a body (RFC 9110, section 6.4.1). */
 const BODILESS = new Set([204, 304]);
 
+/** Whether the response's body goes on the wire: not for HEAD, 204 or 304. */
+export function sendsBody(response: PreparedResponse, isHead: boolean): boolean {
+  return !isHead && !BODILESS.has(response.status);
+}
+
 /**
  * Puts a validated response on the wire. HTTP/1.1 goes through Node's own
  * `ServerResponse` (keep-alive, chunked encoding, pipelining order); 1.0 and
@@ -28,13 +33,13 @@ const BODILESS = new Set([204, 304]);
  * connection went away first.
  */
 export function writeResponse(res: ServerResponse, response: PreparedResponse, options: WriteOptions): Promise<number | undefined> {
-  const sendsBody = !options.isHead && !BODILESS.has(response.status);
-  if (!sendsBody) discardMessage(response.body.kind === 'stream' ? response.body.source : undefined);
+  const withBody = sendsBody(response, options.isHead);
+  if (!withBody) discardMessage(response.body.kind === 'stream' ? response.body.source : undefined);
   // Opened before a byte is written: a message that cannot even be opened throws here, in time for a clean 500.
-  const stream = sendsBody && response.body.kind === 'stream' ? openStream(response.body.source) : undefined;
+  const stream = withBody && response.body.kind === 'stream' ? openStream(response.body.source) : undefined;
   return response.version === '1.1'
     ? writeWithNode(res, response, stream, options)
-    : writeToSocket(res, response, sendsBody, stream, options);
+    : writeToSocket(res, response, withBody, stream, options);
 }
 
 /**
@@ -45,9 +50,8 @@ export function writeResponse(res: ServerResponse, response: PreparedResponse, o
  */
 export function writeKnownBody(res: ServerResponse, response: PreparedResponse, options: Pick<WriteOptions, 'isHead' | 'close'>): number {
   const { body } = response;
-  const sendsBody = !options.isHead && !BODILESS.has(response.status);
   writeHead(res, response, options.close);
-  if (body.kind !== 'bytes' || !sendsBody) {
+  if (body.kind !== 'bytes' || !sendsBody(response, options.isHead)) {
     res.end();
     return 0;
   }
@@ -77,7 +81,7 @@ function writeWithNode(
 }
 
 function writeToSocket(
-  res: ServerResponse, response: PreparedResponse, sendsBody: boolean, stream: Readable | undefined, options: WriteOptions,
+  res: ServerResponse, response: PreparedResponse, withBody: boolean, stream: Readable | undefined, options: WriteOptions,
 ): Promise<number | undefined> {
   const { body } = response;
   return withSocket(res).then((socket) => {
@@ -89,7 +93,7 @@ function writeToSocket(
     // HTTP/0.9 is the body alone: no status line, no headers.
     const head = response.version === '0.9' ? '' : rawHead(response);
     if (stream === undefined) {
-      const data = body.kind === 'bytes' && sendsBody ? body.data : undefined;
+      const data = body.kind === 'bytes' && withBody ? body.data : undefined;
       const length = data === undefined ? 0 : body.kind === 'bytes' ? body.length : 0;
       return new Promise<number | undefined>((resolve) => {
         socket.once('close', () => resolve(socket.writableFinished ? length : undefined));

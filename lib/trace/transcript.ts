@@ -1,4 +1,5 @@
 import { safeString } from '../errors.js';
+import { plainAddress } from '../request.js';
 import type { TraceSettings } from './settings.js';
 
 /**
@@ -77,6 +78,6 @@ export const RED: Style = [31, 39];
 
 /** `127.0.0.1:50412`, `[::1]:50412`. */
 export function formatPeer(address: string, port: number): string {
-  const plain = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+  const plain = plainAddress(address);
   return plain.includes(':') ? `[${plain}]:${port}` : `${plain}:${port}`;
 }
