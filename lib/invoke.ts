@@ -167,7 +167,7 @@ function result(response: PreparedResponse, withBody: boolean, body: Buffer, err
 
 /** What `refusalStatus` refuses, by status, for the test author who wonders why. */
 const REFUSALS: Record<number, string> = {
-  400: 'Transfer-Encoding on HTTP/1.0, a repeated or malformed Host, and an HTTP/0.9 request with headers or a verb other than GET',
+  400: 'Transfer-Encoding on HTTP/1.0, a missing (HTTP/1.1), repeated or malformed Host, and HTTP/0.9 requests (all of them unless the http09 option is on; with it, those with headers or a verb other than GET)',
   414: 'a target longer than maxUrlLength',
   431: 'more header lines than maxHeaderCount',
   501: 'a transfer coding other than chunked',

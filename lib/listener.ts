@@ -37,8 +37,10 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
     message: IncomingMessage, res: ServerResponse, expectsContinue = false, lastOnConnection = false,
   ): (() => void) | undefined {
     if (isClosing(message.socket)) return undefined;
-    // Requests pipelined after this one are never handed over; its response closes the connection.
-    if (lastOnConnection) markClosing(message.socket);
+    // Requests pipelined after this one are never handed over when its response is known now to close
+    // the connection: the last one allowed, any HTTP/1.0 or 0.9 request (their answers always close),
+    // and a client's own `Connection: close`.
+    if (lastOnConnection || closesConnection(message, res)) markClosing(message.socket);
     const refusal = refusalStatus(message, options);
     if (refusal !== undefined) {
       refuseRequest(message.socket, res, refusal);
@@ -137,6 +139,11 @@ export function createRequestListener(callback: Callback, options: ResolvedOptio
     answerCallback(callback, request, message, options, finish, res);
     return exchangeEnded;
   };
+}
+
+/** A request whose answer closes the connection whatever the callback returns. */
+function closesConnection(message: IncomingMessage, res: ServerResponse): boolean {
+  return message.httpVersionMajor !== 1 || message.httpVersionMinor === 0 || !res.shouldKeepAlive;
 }
 
 /**

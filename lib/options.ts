@@ -59,6 +59,11 @@ export interface ServerOptions {
   query?: QueryOptions;
   /** Print each exchange: `true` the request and response dictionaries, `'wire'` also the raw bytes. Default false. */
   trace?: boolean | 'wire' | TraceOptions;
+  /**
+   * Answer HTTP/0.9 request lines (`GET /path`, no version) 0.9 style, the body alone, with the
+   * callback seeing `version: '0.9'`. Default `false`: they get 400, as in Seattle's httpserver.
+   */
+  http09?: boolean;
 }
 
 /** The object form of the `trace` option. */
@@ -95,6 +100,7 @@ export interface ResolvedOptions {
   query: QueryOptions;
   /** `undefined` when tracing is off: nothing is wrapped or tapped then. */
   trace: TraceSettings | undefined;
+  http09: boolean;
 }
 
 export const DEFAULTS = Object.freeze({
@@ -118,7 +124,7 @@ const KNOWN = [
   'maxBodySize', 'maxHeaderSize', 'maxHeaderCount', 'maxUrlLength', 'headersTimeout', 'requestTimeout',
   'bodyTimeout', 'sendTimeout', 'keepAliveTimeout', 'callbackTimeout', 'maxConnections',
   'maxConnectionsPerPeer', 'maxPipelinedRequests', 'maxRequestsPerConnection', 'tls', 'headers', 'cors', 'log',
-  'onError', 'exposeErrors', 'query', 'trace',
+  'onError', 'exposeErrors', 'query', 'trace', 'http09',
 ] as const;
 
 const MAX_TIMEOUT = 2 ** 31 - 1; // setTimeout's own ceiling
@@ -156,6 +162,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     exposeErrors: pick('exposeErrors', expectBoolean, false),
     query: queryOptions(pick('query', (n, v) => expectPlainObject(n, v) as QueryOptions, undefined)),
     trace: pick('trace', resolveTrace, undefined),
+    http09: pick('http09', expectBoolean, false),
   };
   if (resolved.requestTimeout !== 0 && resolved.headersTimeout > resolved.requestTimeout) {
     throw new ValueError(

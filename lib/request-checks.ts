@@ -12,6 +12,8 @@ export interface ParsedHead {
 export interface HeadLimits {
   maxHeaderCount: number;
   maxUrlLength: number;
+  /** Hand HTTP/0.9 request lines (`GET /path`, no version) to the callback; Seattle refuses them with 400. */
+  http09: boolean;
 }
 
 /**
@@ -33,12 +35,14 @@ const HOST = /^(?:\[[0-9A-Fa-f:.]+(?:%25[\w.~-]+)?\]|[A-Za-z0-9\-._~!$&'()*+,;=%
 export function refusalStatus(message: ParsedHead, limits: HeadLimits): number | undefined {
   if (message.httpVersionMajor > 1) return 505;
   // A true HTTP/0.9 request is `GET target` alone. llhttp reads any versionless line as 0.9, with
-  // headers after it: that is a mangled 1.x request, not an HTTP/0.9 client.
-  if (message.httpVersionMajor === 0 && (message.method !== 'GET' || message.rawHeaders.length > 0)) return 400;
+  // headers after it: that is a mangled 1.x request, not an HTTP/0.9 client. Seattle refuses both.
+  if (message.httpVersionMajor === 0 && (!limits.http09 || message.method !== 'GET' || message.rawHeaders.length > 0)) return 400;
   // Node keeps one header more than the limit, so that too many is seen rather than silently cut.
   if (message.rawHeaders.length / 2 > limits.maxHeaderCount) return 431;
   if ((message.url ?? '').length > limits.maxUrlLength) return 414;
-  if (!hostIsSound(message.rawHeaders)) return 400;
+  // Node's own check (`requireHostHeader`) answers outside the listener, where a request pipelined
+  // behind it would still reach the callback: every refusal is made here, where it closes the connection.
+  if (!hostIsSound(message.rawHeaders, message.httpVersionMajor === 1 && message.httpVersionMinor === 1)) return 400;
   const coding = message.headers['transfer-encoding'];
   if (coding !== undefined) {
     // HTTP/1.0 has no chunked coding: its framing is faulty (RFC 9112, section 6.1).
@@ -48,8 +52,11 @@ export function refusalStatus(message: ParsedHead, limits: HeadLimits): number |
   return undefined;
 }
 
-/** At most one Host header (Node keeps the first of several silently), with a well-formed value. */
-function hostIsSound(rawHeaders: string[]): boolean {
+/**
+ * At most one Host header (Node keeps the first of several silently), with a
+ * well-formed value; exactly one when `required` (HTTP/1.1, RFC 9112 section 3.2).
+ */
+function hostIsSound(rawHeaders: string[], required: boolean): boolean {
   let seen = false;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
@@ -57,7 +64,7 @@ function hostIsSound(rawHeaders: string[]): boolean {
     if (seen || !wellFormedHost(rawHeaders[i + 1]!)) return false;
     seen = true;
   }
-  return true;
+  return seen || !required;
 }
 
 /** The Host value last found well formed: clients send the same one request after request. */

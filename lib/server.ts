@@ -38,7 +38,8 @@ export async function startListener(
     keepAliveTimeout: options.keepAliveTimeout,
     // Node checks the two timeouts above only this often (30 s by default).
     connectionsCheckingInterval: Math.max(100, Math.min(1000, options.headersTimeout)),
-    requireHostHeader: true,
+    // A missing Host is refused by request-checks.ts, where the refusal also closes the connection.
+    requireHostHeader: false,
   };
   const server = options.tls
     // A TLS handshake is part of the head's time (Node's own handshake deadline is 120 s).
@@ -124,7 +125,7 @@ export async function startListener(
       if (left === 0) perPeer.delete(peer); else perPeer.set(peer, left);
     });
     if (parseConnection !== undefined) {
-      inspectFirstBytes(socket, options.headersTimeout, () => {
+      inspectFirstBytes(socket, options, () => {
         parseConnection.call(server, socket);
         parserAttached?.();
       });

@@ -154,9 +154,34 @@ describe('request bodies that break after a valid head', () => {
 });
 
 describe('HTTP/0.9 request lines', () => {
-  it('a bare "GET /" line from a client that then waits in silence is answered at once, 0.9 style', async (t) => {
-    const { port } = await serve(t, (request) => ({ statuscode: 200, message: `v${request.version} ${request.path}` }),
+  it('a bare "GET /" line from a client that then waits in silence gets 400 at once (Seattle refuses 0.9)', async (t) => {
+    let called = 0;
+    const { port } = await serve(t, () => { called += 1; return { statuscode: 200 }; },
       { headersTimeout: 5000, requestTimeout: 10_000 });
+    const connection = await connectRaw(t, port);
+    const started = performance.now();
+    connection.socket.write('GET /old\r\n');
+    assert.equal(await connection.waitClose(2000), true, 'answered and closed without waiting for headersTimeout');
+    assert.ok(performance.now() - started < 1000);
+    assert.match(connection.text, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.equal(called, 0);
+  });
+
+  it('a 0.9 line split across packets, which the parser finishes, gets 400 too', async (t) => {
+    let called = 0;
+    const { port } = await serve(t, () => { called += 1; return { statuscode: 200 }; });
+    const connection = await connectRaw(t, port);
+    connection.socket.write('GET /ol');
+    await new Promise((resolve) => setImmediate(resolve));
+    connection.socket.write('d\r\n\r\n');
+    assert.equal(await connection.waitClose(2000), true);
+    assert.match(connection.text, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.equal(called, 0);
+  });
+
+  it('with http09, a bare "GET /" line from a client that then waits in silence is answered at once, 0.9 style', async (t) => {
+    const { port } = await serve(t, (request) => ({ statuscode: 200, message: `v${request.version} ${request.path}` }),
+      { headersTimeout: 5000, requestTimeout: 10_000, http09: true });
     const connection = await connectRaw(t, port);
     const started = performance.now();
     connection.socket.write('GET /old\r\n');

@@ -150,6 +150,8 @@ test("heads the server refuses get the server's status, and the callback is not 
     [{ headers: { 'Transfer-Encoding': 'gzip' } }, 501],
     [{ headers: { Host: 'a b' } }, 400],
     [{ version: '0.9', verb: 'POST' }, 400],
+    [{ version: '0.9' }, 400],
+    [{ version: '0.9', verb: 'POST' }, 400, { http09: true }],
     [{ path: `/${'a'.repeat(50)}` }, 414, { maxUrlLength: 20 }],
     [{ headers: { A: '1', B: '2', C: '3' } }, 431, { maxHeaderCount: 3 }],
     [{ verb: 'get' }, 400],
@@ -167,7 +169,7 @@ test("heads the server refuses get the server's status, and the callback is not 
   const refused = await invoke(callback, { headers: { 'Transfer-Encoding': 'gzip' } });
   assert.deepEqual(refused.headers, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': '16' });
   assert.equal(refused.message, 'Not Implemented\n');
-  const http09 = await invoke(() => ({ statuscode: 200, message: 'bare' }), { version: '0.9' });
+  const http09 = await invoke(() => ({ statuscode: 200, message: 'bare' }), { version: '0.9' }, { http09: true });
   assert.deepEqual([http09.version, http09.headers, http09.message], ['0.9', {}, 'bare']);
 });
 

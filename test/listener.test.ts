@@ -300,3 +300,38 @@ test('a response queued behind a slow one is logged with bytes "-" when the clie
   assert.ok(lines.some((line) => /"GET \/fast HTTP\/1\.1" 200 - /.test(line)), lines.join('\n'));
   assert.ok(lines.some((line) => /"GET \/slow HTTP\/1\.1" 200 - /.test(line)), lines.join('\n'));
 });
+
+// Issue 11, defect 2: nothing reaches a callback once its connection is known to close.
+
+/** Sends `bytes` in one write and resolves with all the server sent once it closes the connection. */
+function sendAll(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const socket = net.connect(port, '127.0.0.1');
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => { text += chunk; });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(text));
+    socket.write(bytes);
+  });
+}
+
+for (const [name, first, status] of [
+  ['a Host-less HTTP/1.1 request (refused 400)', 'GET / HTTP/1.1\r\n\r\n', 'HTTP/1.1 400'],
+  ['an HTTP/1.0 request asking for keep-alive (1.0 answers close)', 'GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n', 'HTTP/1.0 200'],
+  ['an HTTP/1.1 request with Connection: close', 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 'HTTP/1.1 200'],
+] as const) {
+  test(`a request pipelined behind ${name} never reaches the callback`, async (t) => {
+    const seen: string[] = [];
+    // An answer that takes a turn of the event loop, as a file server's does: the next request is parsed meanwhile.
+    const { port } = await serve(t, async (request) => {
+      seen.push(`${request.verb} ${request.path}`);
+      await new Promise((resolve) => setImmediate(resolve));
+      return { statuscode: 200, message: 'ok' };
+    });
+    // Both requests come in one segment: Node parses and dispatches the second at once, before any answer is out.
+    const reply = await sendAll(port, `${first}DELETE /keep.txt HTTP/1.1\r\nHost: x\r\n\r\n`);
+    assert.deepEqual(statusLines(reply).map((line) => line.slice(0, 12)), [status]);
+    assert.ok(!seen.includes('DELETE /keep.txt'), `the pipelined DELETE ran: ${JSON.stringify(seen)}`);
+  });
+}

@@ -117,12 +117,21 @@ test('remoteipstr shows IPv4-mapped IPv6 clients as plain IPv4', async (t) => {
   assert.ok(text.endsWith('\r\n\r\n127.0.0.1'), text);
 });
 
-test('an HTTP/0.9 request line is answered the Seattle way: the body alone, then close', async (t) => {
+test('an HTTP/0.9 request line gets 400, as from Seattle, and never reaches the callback', async (t) => {
+  let called = 0;
+  const served = await serve(t, () => { called += 1; return { statuscode: 200, message: 'just the body' }; });
+  const { text, closed } = await rawRequest(served.port, 'GET /\r\n\r\n', { idleMs: 2000 });
+  assert.match(text, /^HTTP\/1\.1 400 Bad Request\r\n/);
+  assert.equal(closed, true);
+  assert.equal(called, 0);
+});
+
+test('with http09, an HTTP/0.9 request line is answered 0.9 style: the body alone, then close', async (t) => {
   let version: string | undefined;
   const served = await serve(t, (request) => {
     version = request.version;
     return { statuscode: 200, message: 'just the body' };
-  });
+  }, { http09: true });
   const { text, closed } = await rawRequest(served.port, 'GET /\r\n\r\n', { idleMs: 2000 });
   assert.equal(version, '0.9');
   assert.equal(text, 'just the body');

@@ -49,7 +49,7 @@ test('a streamed response shows its chunk sizes and the last chunk as sent', asy
 });
 
 test('HTTP/1.0 and HTTP/0.9 answers, written to the socket directly, show too', async (t) => {
-  const served = await serveTraced(t, hello, { wire: true });
+  const served = await serveTraced(t, hello, { wire: true }, { http09: true });
   await rawRequest(served.port, 'GET /old?name=Bo HTTP/1.0\r\n\r\n');
   assert.ok(await served.waitFor('── connection 1 closed'));
   assert.deepEqual(wireLines(normalize(served.output), '<'), [
