@@ -140,12 +140,15 @@ function queryDictOf(state: RequestState): Record<string, unknown> {
   return parseQuery(mark === -1 ? null : target.slice(mark + 1), state.context.query);
 }
 
+const DIGITS = /^\d+$/;
+
 function dataStreamOf(state: RequestState): DataStream {
   const length = state.message.headers['content-length'];
-  const contentLength = length === undefined ? undefined : Number(length);
   return state.body = new DataStream({
     stream: state.message,
-    contentLength: Number.isSafeInteger(contentLength) ? contentLength : undefined,
+    // llhttp accepts lengths up to 2^64 - 1. Past 2^53 the number is inexact, but it is only ever
+    // compared with limits far below that, so a huge announced body is still refused before it is sent.
+    contentLength: length !== undefined && DIGITS.test(length) ? Number(length) : undefined,
     maxBodySize: state.context.maxBodySize,
     query: state.context.query,
     onFirstRead: state.context.onFirstRead,

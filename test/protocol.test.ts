@@ -440,6 +440,17 @@ describe('Expect: 100-continue', () => {
     assert.deepEqual(sink.errors, []);
   });
 
+  // Issue 11, defect 6: lengths past 2^53 (not safe integers) were taken for "unknown" and invited.
+  for (const length of ['2000000', '9007199254740993', '9223372036854775807', '18446744073709551615']) {
+    it(`an announced Content-Length of ${length}, over maxBodySize, gets 413 at once, never 100 Continue`, async (t) => {
+      const { port } = await serve(t, async (request) => ({ statuscode: 200, message: await request.datastream.text() }));
+      const connection = await connectRaw(t, port);
+      connection.socket.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${length}\r\nExpect: 100-continue\r\n\r\n`);
+      assert.equal(await connection.waitClose(5000), true);
+      assert.deepEqual(statusLines(connection.text), ['HTTP/1.1 413 Payload Too Large']);
+    });
+  }
+
   it('sends 100 Continue on a first read(size) and keeps the connection for the next request', async (t) => {
     const sink = errorSink();
     const { port } = await serve(t, async (request) => {
