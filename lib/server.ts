@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import {
-  answerClientError, closeAfterLastResponse, closeIdle, isClosing, onConnectionClose, refuseConnection, refuseRequest,
+  answerClientError, closeAfterLastResponse, closeIdle, isClosing, markClosing, onConnectionClose, refuseConnection, refuseRequest,
   whenExchangeEnds, writeStatusAndClose,
 } from './connection.js';
 import { ConnectionState } from './connection-state.js';
@@ -160,8 +160,15 @@ export async function startListener(
   // CONNECT (a proxy tunnel) is not something this server offers; Node would just drop the connection.
   server.on('connect', (_message: http.IncomingMessage, socket: Socket) => {
     const connection = stateOf.get(socket);
-    if (connection !== undefined && connection.inFlight > 0) socket.destroy();
-    else writeStatusAndClose(socket, 501);
+    if (connection === undefined || connection.inFlight === 0) {
+      writeStatusAndClose(socket, 501);
+      return;
+    }
+    // Behind requests still being answered, like bytes Node cannot parse: they finish, then the
+    // connection closes (see `track`). Node has let go of the socket, so it is read no more.
+    markClosing(socket);
+    socket.pause();
+    keepDrainingResponses(socket);
   });
   // Errors on a listening server (EMFILE on accept, ...) are reported, never thrown.
   const onServerError = (error: Error) => safelyReport(options.onError, error);
@@ -220,6 +227,18 @@ function resetConnection(connection: ConnectionState): void {
     connection.http.destroy();
   }
   if (connection.secure !== undefined) connection.secure.destroy();
+}
+
+/**
+ * Node stops passing the socket's `'drain'` on to its response once it hands
+ * the socket over for CONNECT, so a response still being written would wait
+ * for it forever: it is passed on here, as Node's own listener did.
+ */
+function keepDrainingResponses(socket: Socket): void {
+  socket.on('drain', () => {
+    const response = (socket as Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage;
+    if (response && !response.writableEnded && response.writableNeedDrain) response.emit('drain');
+  });
 }
 
 /** Counts the `'drain'` events of the HTTP socket: the send deadline's sign of progress. */

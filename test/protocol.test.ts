@@ -95,6 +95,31 @@ describe('keep-alive and pipelining', () => {
     assert.deepEqual(sink.errors, []);
   });
 
+  // Issue 11, defect 5: CONNECT behind a request in progress destroyed the connection, and its answer with it.
+  for (const [size, label] of [[5, 'a short answer'], [4 * 1024 * 1024, 'a 4 MiB streamed answer']] as const) {
+    it(`CONNECT pipelined behind a request in progress lets ${label} finish, then closes without calling the callback`, async (t) => {
+      const sink = errorSink();
+      const calls: string[] = [];
+      const { port } = await serve(t, async (request) => {
+        calls.push(`${request.verb} ${request.path}`);
+        // The answer is still being made when the CONNECT arrives.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const body = Buffer.alloc(size, 'x');
+        return size < 1024 ? { statuscode: 200, message: body } : {
+          statuscode: 200, headers: { 'Content-Length': size },
+          message: (async function* chunks() { for (let at = 0; at < size; at += 65536) yield body.subarray(at, at + 65536); })(),
+        };
+      }, { onError: sink.onError });
+      const connection = await connectRaw(t, port);
+      connection.socket.write('GET /b HTTP/1.1\r\nHost: x\r\n\r\nCONNECT e.x:443 HTTP/1.1\r\nHost: e.x:443\r\n\r\n');
+      assert.equal(await connection.waitClose(10_000), true);
+      assert.deepEqual(statusLines(connection.text), ['HTTP/1.1 200 OK']);
+      assert.equal(parseRaw(connection.text).body.length, size);
+      assert.deepEqual(calls, ['GET /b']);
+      assert.deepEqual(sink.errors, []);
+    });
+  }
+
   it('answers pipelined requests in request order with their own bodies', async (t) => {
     const sink = errorSink();
     const calls: string[] = [];
