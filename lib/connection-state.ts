@@ -19,9 +19,9 @@ export class ConnectionState {
   /** `'drain'` events of the HTTP socket so far: a drain between two looks is progress. */
   drains = 0;
   /** Deadline bookkeeping, owned by `deadlines.ts`. */
-  readonly body: { message: IncomingMessage | undefined; startBytes: number; waited: number; lookedAt: number } =
-    { message: undefined, startBytes: 0, waited: 0, lookedAt: 0 };
-  readonly send = { pending: 0, drains: 0, since: 0 };
+  readonly body: { message: IncomingMessage | undefined; startBytes: number; waited: number } =
+    { message: undefined, startBytes: 0, waited: 0 };
+  readonly send = { pending: 0, drains: 0, waited: 0 };
 
   private running = 0;
   private readonly waiting: Array<() => void> = [];

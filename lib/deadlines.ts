@@ -33,11 +33,17 @@ export function watchDeadlines(
   if (enabled.length === 0) return () => {};
   // Look often enough that a deadline is kept within a quarter of itself (and at least every second).
   const every = Math.max(25, Math.min(1000, Math.floor(Math.min(...enabled) / 4)));
+  let lastLook = performance.now();
   const timer = setInterval(() => {
     const now = performance.now();
+    // A look that comes late means the event loop was blocked (a callback computing, a sync read):
+    // the client's bytes were waiting in the kernel meanwhile, unread. That time is the server's,
+    // so at most two periods count, however long the block was.
+    const step = Math.min(now - lastLook, 2 * every);
+    lastLook = now;
     for (const connection of connections) {
-      if (bodyTimeout > 0 && bodyStalled(connection, now, bodyTimeout)) actions.onBodyStall(connection);
-      else if (sendTimeout > 0 && sendStalled(connection, now, sendTimeout)) actions.onSendStall(connection);
+      if (bodyTimeout > 0 && bodyStalled(connection, step, bodyTimeout)) actions.onBodyStall(connection);
+      else if (sendTimeout > 0 && sendStalled(connection, step, sendTimeout)) actions.onSendStall(connection);
     }
   }, every);
   // The listening server keeps the process alive; this timer alone never should.
@@ -58,14 +64,13 @@ export const MIN_BODY_RATE = 1024;
  * Whether the body being received is late: the time spent waiting on the
  * client for it exceeds `timeout` plus the allowance its bytes earned. Time
  * with reading paused (the callback not reading yet, requests waiting their
- * turn, output backpressure) is not the client's fault and does not count.
+ * turn, output backpressure) is not the client's fault and does not count,
+ * nor is time the server's event loop was blocked (`step` is capped).
  */
-function bodyStalled(connection: ConnectionState, now: number, timeout: number): boolean {
+function bodyStalled(connection: ConnectionState, step: number, timeout: number): boolean {
   const message = connection.lastMessage;
   const socket = connection.http;
   const { body } = connection;
-  const elapsed = now - body.lookedAt;
-  body.lookedAt = now;
   if (message !== body.message) {
     // A new request: its body starts now.
     body.message = message;
@@ -76,7 +81,7 @@ function bodyStalled(connection: ConnectionState, now: number, timeout: number):
   const waitingOnClient = message !== undefined && !message.complete && !message.destroyed &&
     !socket.isPaused() && !connection.holdingBack && message.readableLength < message.readableHighWaterMark;
   if (!waitingOnClient) return false;
-  body.waited += elapsed;
+  body.waited += step;
   const earned = ((socket.bytesRead - body.startBytes) * 1000) / MIN_BODY_RATE;
   return body.waited >= timeout + earned;
 }
@@ -87,7 +92,7 @@ function bodyStalled(connection: ConnectionState, now: number, timeout: number):
  * take bytes in bursts as the client reads, so a client must read at least
  * a socket buffer's worth per `timeout`, not merely some bytes.
  */
-function sendStalled(connection: ConnectionState, now: number, timeout: number): boolean {
+function sendStalled(connection: ConnectionState, step: number, timeout: number): boolean {
   const socket = connection.http;
   const { send } = connection;
   // What the socket holds, plus the part of its current write libuv has not passed on yet
@@ -96,10 +101,11 @@ function sendStalled(connection: ConnectionState, now: number, timeout: number):
   if (pending === 0 || pending !== send.pending || connection.drains !== send.drains) {
     send.pending = pending;
     send.drains = connection.drains;
-    send.since = now;
+    send.waited = 0;
     return false;
   }
-  return now - send.since >= timeout;
+  send.waited += step;
+  return send.waited >= timeout;
 }
 
 /** libuv's count of bytes queued on the handle (`writeQueueSize`, on TCP and TLS handles alike). */

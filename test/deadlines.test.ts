@@ -7,6 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { spawn } from 'node:child_process';
+import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { Readable } from 'node:stream';
@@ -92,6 +94,45 @@ test('bodyTimeout: time the callback spends before reading is not the client\'s 
   connection.socket.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`);
   connection.socket.write(Buffer.alloc(size, 0x61));
   assert.equal(await connection.waitFor(`got ${size}`, 3000), true, connection.text.slice(0, 200));
+});
+
+// Issue 11, defect 7: a server busy elsewhere (a callback blocking the event loop) counted against the client.
+test('bodyTimeout: time the server\'s own event loop is blocked does not count against a steady upload', async (t) => {
+  let reading!: () => void;
+  const upload = new Promise<void>((resolve) => { reading = resolve; });
+  const { port } = await serve(t, async (request) => {
+    if (request.path === '/block') {
+      // Another callback computes for longer than bodyTimeout without yielding.
+      const until = performance.now() + 2500;
+      while (performance.now() < until);
+      return { statuscode: 200 };
+    }
+    let total = 0;
+    for (let chunk = await request.datastream.read(200); chunk.length > 0; chunk = await request.datastream.read(200)) {
+      total += chunk.length;
+      // A few looks of the deadline check have seen this body arrive by now.
+      if (total >= 600) reading();
+    }
+    return { statuscode: 200, message: `got ${total}` };
+  }, { bodyTimeout: 1000 });
+  // The uploader is another process, so that it keeps sending while this one is blocked: 200 bytes
+  // every 100 ms, twice the floor of 1 KiB/s, 4000 bytes in all.
+  const uploader = spawn(process.execPath, ['-e', `
+    const socket = require('node:net').connect(${port}, '127.0.0.1');
+    let reply = '';
+    socket.on('data', (chunk) => { reply += chunk; });
+    socket.on('close', () => { process.stdout.write(reply.split('\\r\\n')[0] + '|' + reply.slice(reply.indexOf('\\r\\n\\r\\n') + 4)); });
+    socket.write('POST /up HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 4000\\r\\nConnection: close\\r\\n\\r\\n');
+    let sent = 0;
+    const timer = setInterval(() => { socket.write('x'.repeat(200)); sent += 200; if (sent >= 4000) clearInterval(timer); }, 100);
+  `], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => uploader.kill());
+  let output = '';
+  uploader.stdout.setEncoding('utf8').on('data', (chunk: string) => { output += chunk; });
+  await upload;
+  await new Promise<void>((resolve) => http.get({ port, path: '/block' }, (res) => res.resume().on('end', resolve)));
+  await once(uploader, 'exit');
+  assert.equal(output, 'HTTP/1.1 200 OK|got 4000');
 });
 
 test('sendTimeout: a client that stops reading a large response is cut off; the body stream is released', async (t) => {
