@@ -1,7 +1,33 @@
 import qs from 'qs';
 
-/** Options handed to `qs.parse`; see the `query` option of `registerCallback`. */
-export type QueryOptions = qs.IParseOptions;
+/**
+ * Options handed to `qs.parse`; see the `query` option of `registerCallback`
+ * and qs's documentation. Declared here rather than taken from `@types/qs`,
+ * so that the published types need nothing a consumer has not installed.
+ */
+export interface QueryOptions {
+  allowDots?: boolean;
+  allowEmptyArrays?: boolean;
+  allowPrototypes?: boolean;
+  allowSparse?: boolean;
+  arrayLimit?: number;
+  charset?: 'utf-8' | 'iso-8859-1';
+  charsetSentinel?: boolean;
+  comma?: boolean;
+  decodeDotInKeys?: boolean;
+  decoder?: (text: string, defaultDecoder: (text: string) => string, charset: string, type: 'key' | 'value') => unknown;
+  delimiter?: string | RegExp;
+  depth?: number | false;
+  duplicates?: 'combine' | 'first' | 'last';
+  ignoreQueryPrefix?: boolean;
+  interpretNumericEntities?: boolean;
+  parameterLimit?: number;
+  parseArrays?: boolean;
+  plainObjects?: boolean;
+  strictDepth?: boolean;
+  strictNullHandling?: boolean;
+  throwOnLimitExceeded?: boolean;
+}
 
 /**
  * Seattle's `querydict` is flat and turns a bare key into `None`:
@@ -9,19 +35,20 @@ export type QueryOptions = qs.IParseOptions;
  * malformed escapes (it keeps the raw text) and drops keys such as
  * `__proto__` that would reach `Object.prototype`.
  */
-const SEATTLE_DEFAULTS: qs.IParseOptions = {
+const SEATTLE_DEFAULTS: QueryOptions = {
   strictNullHandling: true,
   allowPrototypes: false,
   parameterLimit: 1000,
 };
 
-export function queryOptions(user: QueryOptions | undefined): qs.IParseOptions {
+export function queryOptions(user: QueryOptions | undefined): QueryOptions {
   return user === undefined ? SEATTLE_DEFAULTS : { ...SEATTLE_DEFAULTS, ...user };
 }
 
-export function parseQuery(text: string | null, options: qs.IParseOptions): Record<string, unknown> {
+export function parseQuery(text: string | null, options: QueryOptions): Record<string, unknown> {
   if (text === null || text === '') return {};
-  return (options === SEATTLE_DEFAULTS ? parseFlat(text) : undefined) ?? qs.parse(text, options) as Record<string, unknown>;
+  return (options === SEATTLE_DEFAULTS ? parseFlat(text) : undefined) ??
+    qs.parse(text, options as qs.IParseOptions) as Record<string, unknown>;
 }
 
 /**

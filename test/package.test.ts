@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -94,6 +94,38 @@ test('a TypeScript consumer type-checks against both entry points', (t) => {
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
     compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, types: ['node'] },
     files: ['esm.mts', 'cjs.cts', 'wrong.mts'],
+  }));
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { encoding: 'utf8', timeout: 60_000 });
+});
+
+// Issue 11, defect 12: the published types named `qs` types, which only a dev dependency provided.
+test('the packed library type-checks in a consumer that has only its runtime dependencies and @types/node', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'seattle-packed-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: root, encoding: 'utf8', timeout: 60_000 })
+    .trim().split('\n').pop()!;
+  const modules = join(dir, 'node_modules');
+  mkdirSync(join(modules, '@types'), { recursive: true });
+  execFileSync('tar', ['-xzf', join(dir, tarball), '-C', modules], { timeout: 30_000 });
+  renameSync(join(modules, 'package'), join(modules, 'seattle-httpserver'));
+  // What `npm install seattle-httpserver` brings: its dependencies, none of its dev dependencies.
+  for (const name of Object.keys(manifest.dependencies)) symlinkSync(join(root, 'node_modules', name), join(modules, name));
+  symlinkSync(join(root, 'node_modules', '@types', 'node'), join(modules, '@types', 'node'));
+  writeFileSync(join(dir, 'consumer.mts'), `
+    import { registerCallback, stopCallback, type ServerOptions } from 'seattle-httpserver';
+    const options: ServerOptions = { query: { depth: 2, allowDots: true } };
+    // @ts-expect-error: the query options are typed (not any), so a wrong one is caught
+    const wrong: ServerOptions = { query: { depth: 'deep' } };
+    const id = await registerCallback(['127.0.0.1', 0], (request) => ({ statuscode: 200, message: String(request.querydict.a) }), options);
+    await stopCallback(id);
+    export { wrong };
+  `);
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: {
+      module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true,
+      types: ['node'], skipLibCheck: false,
+    },
+    files: ['consumer.mts'],
   }));
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { encoding: 'utf8', timeout: 60_000 });
 });

@@ -51,6 +51,6 @@ test('the fast path for plain query strings gives exactly what qs gives (20,000 
     let text = '';
     const length = 1 + random(12);
     for (let j = 0; j < length; j++) text += pieces[random(pieces.length)];
-    assert.deepStrictEqual(parseQuery(text, fast), qs.parse(text, viaQs), `query string ${JSON.stringify(text)}`);
+    assert.deepStrictEqual(parseQuery(text, fast), qs.parse(text, viaQs as qs.IParseOptions), `query string ${JSON.stringify(text)}`);
   }
 });
