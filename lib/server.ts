@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import {
-  answerClientError, closeAfterLastResponse, closeIdle, isClosing, markClosing, onConnectionClose, refuseConnection, refuseRequest,
+  answerClientError, closeAfterLastResponse, closeIdle, isClosing, markClosing, onConnectionClose, refuseRequest,
   whenExchangeEnds, writeStatusAndClose,
 } from './connection.js';
 import { ConnectionState } from './connection-state.js';
@@ -10,6 +10,7 @@ import { watchDeadlines } from './deadlines.js';
 import { inspectFirstBytes } from './first-bytes.js';
 import { createRequestListener, type ListenerContext } from './listener.js';
 import { loadTls, type ResolvedOptions } from './options.js';
+import { RefusalPacer } from './refusals.js';
 import { abortRequest } from './request.js';
 import { safelyReport } from './report.js';
 import { traceCallback } from './trace/dictionary-view.js';
@@ -65,6 +66,7 @@ export async function startListener(
     transcript === undefined ? callback : traceCallback(callback, transcript), options, context,
   );
   const connections = new Set<ConnectionState>();
+  const refusals = new RefusalPacer(options.maxConnections, Boolean(options.tls));
   /** Both sockets of a connection (TCP and, for HTTPS, TLS) lead to its state. */
   const stateOf = new WeakMap<Socket, ConnectionState>();
   const perPeer = new Map<string, number>();
@@ -109,7 +111,7 @@ export async function startListener(
     const fromPeer = (perPeer.get(peer) ?? 0) + 1;
     if (stopping || connections.size >= options.maxConnections ||
       (options.maxConnectionsPerPeer > 0 && fromPeer > options.maxConnectionsPerPeer)) {
-      refuseConnection(socket, Boolean(options.tls));
+      refusals.refuse(socket, peer);
       return;
     }
     const connection = new ConnectionState(socket, peer, options.maxPipelinedRequests);
@@ -191,6 +193,7 @@ export async function startListener(
       // Tell callbacks and streamed bodies still running to wrap up; they keep `timeout` ms to do so.
       const reason = new Error('The listener is stopping');
       for (const request of context.pending) abortRequest(request, reason);
+      refusals.stop();
       return new Promise((resolve) => {
         let deadline: NodeJS.Timeout | undefined;
         server.close(() => {
