@@ -127,11 +127,16 @@ function pipeBody(
     (sink as Socket).once('error', () => { clientLeft ??= true; });
     const done = (error?: NodeJS.ErrnoException | null) => {
       cancel();
-      if (!error) { resolve(bytes); return; }
+      if (!error || handedOver(error)) { resolve(bytes); return; }
       // The client leaving is not the callback's fault; a failing body is.
       if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE' && clientLeft !== true) options.onBodyError(error);
       resolve(undefined);
     };
+    // A client that has all the bytes its Content-Length announced may hang up at once (curl does),
+    // before the source has even said it is at its end: the body was sent, whole, all the same.
+    const handedOver = (error: NodeJS.ErrnoException) => error.code === 'ERR_STREAM_PREMATURE_CLOSE' &&
+      declaredLength !== undefined && bytes === declaredLength && (limit?.writableLength ?? 0) === 0 &&
+      (limit?.readableLength ?? 0) === 0 && sink.writableLength === 0;
     if (limit === undefined) pipeline(stream, sink, done);
     else pipeline(stream, limit, sink, done);
   });

@@ -170,6 +170,29 @@ test('log: a response cut short by the client is logged with bytes "-"', async (
   assert.equal(lines[0]!.entry.bytes, undefined);
 });
 
+// Issue 11, defect 8: "-" must mean "not fully sent", not "the client hung up right after the last byte".
+test('log: a body sent whole is logged with its bytes though the client hangs up before the source ends', async (t) => {
+  const { lines, log } = logSink();
+  const body = 'y'.repeat(1024);
+  const { port } = await serve(t, (request) => ({
+    statuscode: 200,
+    headers: { 'Content-Length': body.length },
+    // Every byte, then an end that comes only after the client has left (as a file's EOF can come after curl hung up).
+    message: (async function* () {
+      yield body;
+      await new Promise((resolve) => request.signal.addEventListener('abort', resolve, { once: true }));
+    })(),
+  }), { log, onError: errorSink().onError });
+  const connection = await connectRaw(t, port);
+  connection.socket.write('GET /whole HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.ok(await connection.waitFor(body));
+  connection.socket.destroy();
+  await waitForLines(lines, 1);
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!.line, /"GET \/whole HTTP\/1\.1" 200 1024 /);
+  assert.equal(lines[0]!.entry.bytes, 1024);
+});
+
 test('log: a preflight is logged too', async (t) => {
   const { lines, log } = logSink();
   const { port } = await serve(t, hello, { log, cors: 'on', onError: errorSink().onError });
