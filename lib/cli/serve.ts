@@ -21,7 +21,8 @@ Options:
       --list               list directories that have no index.html
       --writable           accept PUT and POST uploads into the served directory itself,
                            so they can be read back at their URL (several DIRs: into the first)
-      --upload DIR         accept PUT and POST uploads into DIR (write-only unless DIR is served)
+      --upload DIR         accept PUT and POST uploads into DIR (write-only: they cannot be
+                           read back unless DIR is served too, or inside a served DIR)
       --delete             also accept DELETE of uploaded files (needs --writable or --upload)
       --max-upload SIZE    largest upload: bytes, or 512K, 10M, 1G (default 64M)
       --cors               answer cross-origin requests (CORS headers when the request has Origin)
@@ -36,7 +37,7 @@ Options:
       --quiet              no line per request (the start-up lines stay)
   -h, --help               show this help
 
-One line per request is printed. Ctrl-C stops the server.
+One line per request is printed (none with --quiet). Ctrl-C stops the server.
 `;
 
 export async function serve(args: string[], io: CliIo): Promise<number> {

@@ -163,6 +163,7 @@ function hasLocation(error: Error): boolean {
   return /^\s+at .*:\d+:\d+\)?$/m.test(error.stack ?? '') || /^\S+:\d+\n/.test(error.stack ?? '');
 }
 
+/** What a load threw, as an Error: a script may throw anything, a string say. */
 function asLoadError(error: unknown): Error {
   return error instanceof Error ? error : new Error(`The script threw a non-error value: ${describe(error)}`);
 }
