@@ -75,7 +75,7 @@ test('serve --upload DIR outside the served directories warns that it is write-o
   const [warning] = await server.waitForStderr(/^httpserver serve: warning: .*\n/m);
   assert.equal(warning, `httpserver serve: warning: --upload ${up} is write-only: it is not one of the served directories ` +
     "(nor inside one), so what is uploaded cannot be read back (GPAC's wdir alone is a write-only server too). " +
-    `To read uploads back, serve it as well (httpserver serve ${site} ${up} --upload ${up}) ` +
+    `To read uploads back, serve it as well (httpserver serve '${site}' '${up}' --upload '${up}') ` +
     'or upload into the served directory with --writable.\n');
   // What the warning says: the upload lands, and no URL reads it.
   assert.equal((await fetch(`${url}only-written.txt`, { method: 'PUT', body: 'x' })).status, 201);

@@ -31,7 +31,7 @@ Options:
                            add a header to every response (repeatable)
       --cache SECONDS      let browsers keep files SECONDS without asking again
                            (Cache-Control: public, max-age=SECONDS; default and 0: no-cache)
-      --no-compress        never compress responses (default: gzip or brotli when accepted)
+      --no-compress        never compress responses (default: brotli, gzip or deflate, as accepted)
       --tls-cert FILE      serve HTTPS with this PEM certificate (needs --tls-key)
       --tls-key FILE       the certificate's PEM private key
       --quiet              no line per request (the start-up lines stay)

@@ -45,7 +45,7 @@ export function planUploads(dirs: string[], writable: boolean, upload: string | 
     dir,
     warning: `httpserver serve: warning: --upload ${dir} is write-only: it is not one of the served directories ` +
       '(nor inside one), so what is uploaded cannot be read back (GPAC\'s wdir alone is a write-only server too). ' +
-      `To read uploads back, serve it as well (httpserver serve ${[...dirs, dir].join(' ')} --upload ${dir}) ` +
+      `To read uploads back, serve it as well (httpserver serve ${[...dirs, dir].map(shellWord).join(' ')} --upload ${shellWord(dir)}) ` +
       'or upload into the served directory with --writable.\n',
   };
 }
@@ -56,4 +56,9 @@ function readBack(dirs: string[], index: number, below: string): string {
   const segments = [...(dirs.length === 1 ? [] : [path.basename(path.resolve(dirs[index]!))]), ...below.split(path.sep).filter(Boolean)];
   if (segments.length === 0) return 'each one is served at the URL it was sent to';
   return `what is sent to /NAME is served at /${segments.map(encodeURIComponent).join('/')}/NAME`;
+}
+
+/** `word` as a shell would need it typed: single-quoted when it has a space or anything else special. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }
