@@ -1,4 +1,4 @@
-import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ValueError } from './errors.js';
 
@@ -31,16 +31,18 @@ export async function loadTls(
   const [cert, key] = await Promise.all([readPem(tls.cert, labels.cert), readPem(tls.key, labels.key)]);
   const certificate = parse(cert, () => new X509Certificate(cert.pem), 'CERTIFICATE', 'a PEM certificate');
   const privateKey = parse(key, () => createPrivateKey(key.pem), 'PRIVATE KEY', 'a PEM private key (without a passphrase)');
-  if (!certificate.checkPrivateKey(privateKey as KeyObject)) {
+  if (!certificate.checkPrivateKey(privateKey)) {
     throw new ValueError(`${key.label} does not match the certificate ${cert.what}: they are not a pair.`);
   }
   return { cert: cert.pem, key: key.pem };
 }
 
+/** What was read, and how messages name it. */
 interface Pem {
   pem: Buffer | string;
-  /** The label and the file (or "(PEM text)"), for messages. */
+  /** The label followed by the quoted file name; the label alone for PEM text. */
   label: string;
+  /** The quoted file name, or "(PEM text)". */
   what: string;
 }
 
