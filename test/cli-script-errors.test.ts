@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { LIBRARY_DIR, scriptLocation } from '../lib/run/script-errors.js';
 import { exitWithin, run, type Running } from './support-process.js';
 
 /** Files below a fresh directory (a name with a space), removed after the test. */
@@ -109,4 +110,21 @@ test('run --help lists --expose-errors and the TLS flags', async (t) => {
   const help = run(t, ['run', '--help']);
   assert.equal(await exitWithin(help), 0);
   for (const flag of ['--expose-errors', '--tls-cert', '--tls-key']) assert.ok(help.stdout().includes(flag), flag);
+});
+
+test('scriptLocation: the first frame in the user\'s files, whatever the frame\'s form', () => {
+  const located = (...frames: string[]) => {
+    const error = new Error('x');
+    error.stack = ['Error: x', ...frames.map((frame) => `    at ${frame}`)].join('\n');
+    return scriptLocation(error);
+  };
+  const cwd = process.cwd();
+  assert.equal(located(`lookUp (file://${cwd}/my%20app.mjs?httpserver-generation=4:3:9)`), 'my app.mjs:3:9');
+  assert.equal(located(`${cwd}/app.cjs:7:1`), 'app.cjs:7:1');
+  assert.equal(located(`async Promise.all (index 0)`, `async handler (${cwd}/lib/a.ts:10:5)`), join('lib', 'a.ts:10:5'));
+  assert.equal(located(`shout (${cwd}/node_modules/p/index.js:2:9)`, `callback (${LIBRARY_DIR}/cli/run.js:1:1)`, 'node:internal/x:1:1'), undefined);
+  assert.equal(located('/elsewhere/app.mjs:1:2'), '/elsewhere/app.mjs:1:2', 'outside the working directory: the absolute path');
+  const noStack = new Error('x');
+  noStack.stack = undefined;
+  assert.equal(scriptLocation(noStack), undefined);
 });
