@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { didYouMean } from './arguments.js';
 import { RUN_USAGE, run } from './cli/run.js';
 import { SERVE_USAGE, serve } from './cli/serve.js';
 import { UsageError, type CliIo, type Command } from './cli/shared.js';
@@ -50,7 +51,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {
-    io.err(`httpserver: unknown command '${name}'\n\n${mainUsage()}`);
+    const hint = didYouMean(name, Object.keys(COMMANDS));
+    io.err(hint === undefined
+      ? `httpserver: unknown command '${name}'\n\n${mainUsage()}`
+      : `httpserver: unknown command '${name}'; did you mean '${hint}'?\nRun 'httpserver --help' for the commands.\n`);
     return 2;
   }
   try {

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { reportToStderr } from './report.js';
 import { queryOptions, type QueryOptions } from './query.js';
 import {
@@ -7,11 +6,12 @@ import {
 import { ArgumentTypeError, ValueError, describe } from './errors.js';
 import { resolveTrace, type TraceSettings } from './trace/settings.js';
 import type { HttpRequest, LogEntry, OutgoingHeaders } from './types.js';
+import type { PemSource } from './tls-files.js';
+
+// Reading the certificate files is tls-files.ts's concern; the server finds it here, with the options.
+export { loadTls, type PemSource } from './tls-files.js';
 
 export type CorsMode = 'off' | 'on' | 'auto';
-
-/** PEM text (string or Buffer) or the path of a PEM file. */
-export type PemSource = string | Buffer;
 
 /** The third argument of `registerCallback`. Every field is optional. */
 export interface ServerOptions {
@@ -193,12 +193,3 @@ function checkLog(name: string, value: unknown): ResolvedOptions['log'] {
   if (typeof value === 'function') return value as ResolvedOptions['log'];
   throw new ArgumentTypeError(`The "${name}" option must be a boolean or a function. Received ${describe(value)}`);
 }
-
-/** Reads `tls.cert` and `tls.key`: PEM text is used as is, anything else is a file path. */
-export async function loadTls(tls: { cert: PemSource; key: PemSource }): Promise<{ cert: Buffer | string; key: Buffer | string }> {
-  const load = async (source: PemSource) =>
-    Buffer.isBuffer(source) || source.includes('-----BEGIN') ? source : readFile(source);
-  const [cert, key] = await Promise.all([load(tls.cert), load(tls.key)]);
-  return { cert, key };
-}
-

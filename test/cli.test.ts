@@ -146,7 +146,10 @@ test('usage errors exit 2 with a message that names the problem', async (t) => {
     [['serve', dir, '--tls-cert', join(dir, 'hello.txt')], /--tls-cert and --tls-key go together/],
     [['serve', dir, '--upload', join(dir, 'nope')], /--upload '.*nope' does not exist/],
     [['serve', dir, '--list=yes'], /--list/],
-    [['frobnicate'], /unknown command 'frobnicate'/],
+    [['frobnicate'], /^httpserver: unknown command 'frobnicate'\n\nUsage: httpserver <command>/],
+    [['serv', dir], /^httpserver: unknown command 'serv'; did you mean 'serve'\?\nRun 'httpserver --help' for the commands\.\n$/],
+    [['rnu', 'app.mjs'], /^httpserver: unknown command 'rnu'; did you mean 'run'\?\n/],
+    [['Serve'], /^httpserver: unknown command 'Serve'; did you mean 'serve'\?\n/],
     [[], /Usage: httpserver <command>/],
   ];
   for (const [args, message] of cases) {
@@ -177,7 +180,10 @@ test('--help prints the options and exits 0, through the bin shim as well', asyn
   for (const [script, args] of [[CLI, ['serve', '--help']], [BIN, ['serve', '-h']]] as const) {
     const command = run(t, [...args], script);
     assert.equal(await exitWithin(command), 0);
-    for (const flag of ['--port', '--host', '--upload', '--list', '--cors', '--spa', '--header', '--tls-cert', '--tls-key']) {
+    for (const flag of [
+      '--port', '--host', '--upload', '--writable', '--delete', '--max-upload', '--list', '--cors', '--spa', '--header',
+      '--cache', '--no-compress', '--quiet', '--tls-cert', '--tls-key',
+    ]) {
       assert.ok(command.stdout().includes(flag), `help mentions ${flag}`);
     }
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ValueError } from '../lib/index.js';
-import { DEFAULTS, loadTls, resolveOptions } from '../lib/options.js';
+import { DEFAULTS, resolveOptions } from '../lib/options.js';
 import { reportToStderr } from '../lib/report.js';
 
 test('no options gives the documented safe defaults', () => {
@@ -90,12 +90,4 @@ test('ranges: sizes at least 1, timeouts at least 0, timeouts within setTimeout 
   }
   assert.equal(resolveOptions({ maxConnectionsPerPeer: 0 }).maxConnectionsPerPeer, 0);
   assert.equal(resolveOptions({ requestTimeout: 0, headersTimeout: 60_000 }).requestTimeout, 0);
-});
-
-test('loadTls keeps PEM text and reads anything else as a path', async () => {
-  const pem = '-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----\n';
-  const loaded = await loadTls({ cert: pem, key: Buffer.from('key') });
-  assert.equal(loaded.cert, pem);
-  assert.deepEqual(loaded.key, Buffer.from('key'));
-  await assert.rejects(loadTls({ cert: '/no/such/file.pem', key: pem }), { code: 'ENOENT' });
 });

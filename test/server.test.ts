@@ -43,10 +43,11 @@ test('tls with file paths reads the PEM files', async (t) => {
   assert.equal((await httpsGet(served.port, '/')).body, 'from files');
 });
 
-test('a missing certificate file rejects registerCallback with ENOENT', async (t) => {
+test('a missing certificate file rejects registerCallback with a ValueError naming it (ENOENT as the cause)', async (t) => {
   await assert.rejects(
     serve(t, () => ({ statuscode: 200 }), { tls: { cert: '/nonexistent/cert.pem', key: '/nonexistent/key.pem' } }),
-    (error: NodeJS.ErrnoException) => error.code === 'ENOENT',
+    (error: NodeJS.ErrnoException) => error.code === 'ERR_INVALID_ARG_VALUE' && (error.cause as NodeJS.ErrnoException).code === 'ENOENT' &&
+      error.message.includes("'/nonexistent/cert.pem' was not found"),
   );
 });
 

@@ -17,6 +17,8 @@ export interface Running {
   stderr: () => string;
   /** Resolves with the first match of `pattern` in stdout; rejects after `timeoutMs` or when the process exits first. */
   waitForStdout: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
+  /** The same for stderr. */
+  waitForStderr: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
   /** Resolves with the exit code (or the signal's name) once the process has exited. */
   exited: Promise<number | string>;
 }
@@ -28,26 +30,29 @@ export function run(t: TestContext, args: string[], script = CLI, cwd?: string, 
   let err = '';
   const wake = new Set<() => void>();
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; for (const check of [...wake]) check(); });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { err += chunk; });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { err += chunk; for (const check of [...wake]) check(); });
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => { resolve(code ?? signal ?? 'unknown'); for (const check of [...wake]) check(); });
   });
   t.after(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
-  const waitForStdout = (pattern: RegExp, timeoutMs = 10_000) => new Promise<RegExpMatchArray>((resolve, reject) => {
+  const waitFor = (stream: () => string, name: string) => (pattern: RegExp, timeoutMs = 10_000) => new Promise<RegExpMatchArray>((resolve, reject) => {
     const check = () => {
-      const match = out.match(pattern);
+      const match = stream().match(pattern);
       if (match) { done(); resolve(match); return; }
       if (child.exitCode !== null || child.signalCode !== null) {
         done();
-        reject(new Error(`exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}; stdout: ${out}; stderr: ${err}`));
+        reject(new Error(`exited (${child.exitCode ?? child.signalCode}) before printing ${pattern} on ${name}; stdout: ${out}; stderr: ${err}`));
       }
     };
-    const timer = setTimeout(() => { done(); reject(new Error(`no ${pattern} within ${timeoutMs} ms; stdout: ${out}; stderr: ${err}`)); }, timeoutMs);
+    const timer = setTimeout(() => { done(); reject(new Error(`no ${pattern} on ${name} within ${timeoutMs} ms; stdout: ${out}; stderr: ${err}`)); }, timeoutMs);
     const done = () => { clearTimeout(timer); wake.delete(check); };
     wake.add(check);
     check();
   });
-  return { child, stdout: () => out, stderr: () => err, waitForStdout, exited };
+  return {
+    child, stdout: () => out, stderr: () => err, exited,
+    waitForStdout: waitFor(() => out, 'stdout'), waitForStderr: waitFor(() => err, 'stderr'),
+  };
 }
 
 /** Resolves with the exit code, or rejects when the process is still running after `timeoutMs`. */

@@ -7,9 +7,12 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ServerOptions } from '../options.js';
+import { reportToStderr } from '../report.js';
 import { FileWatcher } from '../run/file-watcher.js';
+import { withCleanErrors, withLocation } from '../run/script-errors.js';
 import { SCRIPT_EXTENSIONS, ScriptLoader, type LoadResult } from '../run/script-loader.js';
 import type { Callback } from '../types.js';
+import { readTlsFlags } from './flag-values.js';
 import { UsageError, portOf, serveUntilSignal, usageErrorOf, type CliIo } from './shared.js';
 
 export const RUN_USAGE = `Usage: httpserver run [options] SCRIPT
@@ -24,14 +27,20 @@ request dictionary and returns the response dictionary. SCRIPT is a .js,
 
 Options:
   -p, --port PORT     port to listen on (default $PORT or 8080; 0 picks a free one)
-      --host HOST     address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
+      --host HOST     address to listen on (default 127.0.0.1; 0.0.0.0 for every interface,
+                      which also prints the addresses other machines can use)
   -w, --watch         reload the callback when SCRIPT or a file it imports changes
                       (same port, open connections kept; a broken edit keeps the last good version)
       --trace         print each request dictionary and the response dictionary
       --trace=wire    also print the raw bytes that came in and went out
+      --expose-errors send the error and its stack in the body of a 500, not just
+                      "Internal Server Error" (for class; never on a public server)
+      --tls-cert FILE serve HTTPS with this PEM certificate (needs --tls-key)
+      --tls-key FILE  the certificate's PEM private key
   -h, --help          show this help
 
-One line per request is printed. Ctrl-C stops the server.
+One line per request is printed; a callback that throws prints its error and
+the line of SCRIPT it came from. Ctrl-C stops the server.
 `;
 
 const RUN_OPTIONS = {
@@ -39,6 +48,9 @@ const RUN_OPTIONS = {
   host: { type: 'string' },
   watch: { type: 'boolean', short: 'w' },
   trace: { type: 'string' },
+  'expose-errors': { type: 'boolean' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -52,6 +64,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   // Not from $HOST: some shells set it to the machine's name, which would expose the server.
   const host = values.host ?? '127.0.0.1';
   const script = expectScript(positionals);
+  const tls = await readTlsFlags(values['tls-cert'], values['tls-key']);
   const trace = values.trace;
   const loader = new ScriptLoader(script);
   const shown = script;
@@ -67,6 +80,10 @@ export async function run(args: string[], io: CliIo): Promise<number> {
 
   const options: ServerOptions = {
     log: (line) => io.out(`${line}\n`),
+    // The server's own one-line report, with the line of the script that threw.
+    onError: (error, request) => reportToStderr(withLocation(error), request),
+    exposeErrors: values['expose-errors'] ?? false,
+    ...(tls ? { tls } : {}),
     ...(trace === undefined ? {} : {
       trace: {
         wire: trace === 'wire',
@@ -119,7 +136,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     return await serveUntilSignal(io, {
       name: 'run', host, port, options, what: shown,
       then: watcher === undefined ? '' : `Watching ${watchedFiles(watcher.size)} for changes.\n`,
-      callback: (request) => current(request),
+      callback: withCleanErrors((request) => current(request)),
     });
   } finally {
     watcher?.close();

@@ -2,13 +2,12 @@
  * `httpserver serve [DIR...]`: serves directories (with listings, uploads,
  * CORS and single-page apps as asked) until Ctrl-C.
  */
-import { statSync } from 'node:fs';
-import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { parseArgs } from 'node:util';
 import { serveDirectory } from '../static/serve-directory.js';
 import type { ServeDirectoryOptions } from '../static/static-options.js';
-import type { OutgoingHeaders } from '../types.js';
-import { parseArgs } from 'node:util';
+import { expectDirectory, parseHeaders, parseSeconds, parseSize, readTlsFlags } from './flag-values.js';
 import { UsageError, portOf, serveUntilSignal, usageErrorOf, type CliIo } from './shared.js';
+import { planUploads } from './upload-plan.js';
 
 export const SERVE_USAGE = `Usage: httpserver serve [options] [DIR...]
 
@@ -17,18 +16,28 @@ mounted side by side, each under its own name, and listed at /.
 
 Options:
   -p, --port PORT          port to listen on (default $PORT or 8080; 0 picks a free one)
-      --host HOST          address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
+      --host HOST          address to listen on (default 127.0.0.1; 0.0.0.0 for every interface,
+                           which also prints the addresses other machines can use)
       --list               list directories that have no index.html
-      --upload DIR         accept PUT and POST uploads into DIR
+      --writable           accept PUT and POST uploads into the served directory itself,
+                           so they can be read back at their URL (several DIRs: into the first)
+      --upload DIR         accept PUT and POST uploads into DIR (write-only: they cannot be
+                           read back unless DIR is served too, or inside a served DIR)
+      --delete             also accept DELETE of uploaded files (needs --writable or --upload)
+      --max-upload SIZE    largest upload: bytes, or 512K, 10M, 1G (default 64M)
       --cors               answer cross-origin requests (CORS headers when the request has Origin)
       --spa                answer unknown HTML paths with /index.html (single-page apps)
       --header 'Name: value'
                            add a header to every response (repeatable)
+      --cache SECONDS      let browsers keep files SECONDS without asking again
+                           (Cache-Control: public, max-age=SECONDS; default and 0: no-cache)
+      --no-compress        never compress responses (default: brotli, gzip or deflate, as accepted)
       --tls-cert FILE      serve HTTPS with this PEM certificate (needs --tls-key)
       --tls-key FILE       the certificate's PEM private key
+      --quiet              no line per request (the start-up lines stay)
   -h, --help               show this help
 
-One line per request is printed. Ctrl-C stops the server.
+One line per request is printed (none with --quiet). Ctrl-C stops the server.
 `;
 
 export async function serve(args: string[], io: CliIo): Promise<number> {
@@ -43,8 +52,11 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
   const host = values.host ?? '127.0.0.1';
   const dirs = positionals.length === 0 ? ['.'] : positionals;
   for (const dir of dirs) expectDirectory(dir, 'DIR');
-  const headers = parseHeaders(values.header ?? []);
-  const tls = parseTls(values['tls-cert'], values['tls-key']);
+  const uploads = planUploads(dirs, values.writable ?? false, values.upload);
+  for (const flag of ['delete', 'max-upload'] as const) {
+    if (values[flag] !== undefined && uploads === undefined) throw new UsageError(`--${flag} needs --writable or --upload DIR`);
+  }
+  const cache = values.cache === undefined ? 0 : parseSeconds('--cache', values.cache);
 
   const options: ServeDirectoryOptions = {
     // One directory is served at /; several become mount points (see serveDirectory).
@@ -52,9 +64,19 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     list: values.list ?? false,
     cors: values.cors ? 'auto' : 'off',
     spa: values.spa ?? false,
-    headers,
+    headers: parseHeaders(values.header ?? []),
+    // max-age=0 would say "stale at once", which is what no-cache says more plainly.
+    cacheControl: cache === 0 ? 'no-cache' : `public, max-age=${cache}`,
+    compress: !values['no-compress'],
   };
-  if (values.upload !== undefined) options.upload = { dir: expectDirectory(values.upload, '--upload') };
+  if (uploads !== undefined) {
+    options.upload = {
+      dir: uploads.dir,
+      delete: values.delete ?? false,
+      ...(values['max-upload'] === undefined ? {} : { maxSize: parseSize('--max-upload', values['max-upload']) }),
+    };
+  }
+  const tls = await readTlsFlags(values['tls-cert'], values['tls-key']);
 
   let callback;
   try {
@@ -63,25 +85,32 @@ export async function serve(args: string[], io: CliIo): Promise<number> {
     // What serveDirectory still refuses (two directories with the same name, ...) is the command line's fault.
     throw new UsageError((error as Error).message);
   }
+  if (uploads?.warning !== undefined) io.err(uploads.warning);
 
   // No callback deadline: a large upload or a slow download of a big file may rightly take minutes
   // (the body and send deadlines still cut clients that stall).
   return serveUntilSignal(io, {
-    name: 'serve', host, port, callback, what: dirs.join(', '),
-    options: { log: true, callbackTimeout: 0, ...(tls ? { tls } : {}) },
+    name: 'serve', host, port, callback, what: dirs.join(', '), then: uploads?.notice,
+    options: { log: !values.quiet, callbackTimeout: 0, ...(tls ? { tls } : {}) },
   });
 }
 
 const SERVE_OPTIONS = {
   port: { type: 'string', short: 'p' },
   host: { type: 'string' },
-  upload: { type: 'string' },
   list: { type: 'boolean' },
+  writable: { type: 'boolean' },
+  upload: { type: 'string' },
+  delete: { type: 'boolean' },
+  'max-upload': { type: 'string' },
   cors: { type: 'boolean' },
   spa: { type: 'boolean' },
   header: { type: 'string', multiple: true },
+  cache: { type: 'string' },
+  'no-compress': { type: 'boolean' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -92,51 +121,3 @@ function parse(args: string[]) {
     throw usageErrorOf(error, SERVE_OPTIONS);
   }
 }
-
-/** The path of an existing directory, or a usage error naming the argument. */
-function expectDirectory(dir: string, what: string): string {
-  let isDirectory = false;
-  try {
-    isDirectory = statSync(dir).isDirectory();
-  } catch {
-    throw new UsageError(`${what} '${dir}' does not exist`);
-  }
-  if (!isDirectory) throw new UsageError(`${what} '${dir}' is not a directory`);
-  return dir;
-}
-
-/** `--header 'Name: value'`, repeatable; the same name twice sends both values. */
-function parseHeaders(specs: string[]): OutgoingHeaders {
-  const headers: Record<string, string[]> = {};
-  for (const spec of specs) {
-    const colon = spec.indexOf(':');
-    if (colon <= 0) throw new UsageError(`--header must look like 'Name: value', got '${spec}'`);
-    const name = spec.slice(0, colon).trim();
-    const value = spec.slice(colon + 1).trim();
-    try {
-      validateHeaderName(name);
-      validateHeaderValue(name, value);
-    } catch (error) {
-      throw new UsageError(`--header '${spec}': ${(error as Error).message}`);
-    }
-    // Grouped case-insensitively, keeping the first spelling, as HTTP treats names.
-    const key = Object.keys(headers).find((existing) => existing.toLowerCase() === name.toLowerCase()) ?? name;
-    (headers[key] ??= []).push(value);
-  }
-  return Object.fromEntries(Object.entries(headers).map(([name, values]) => [name, values.length === 1 ? values[0]! : values]));
-}
-
-function parseTls(cert: string | undefined, key: string | undefined): { cert: string; key: string } | undefined {
-  if (cert === undefined && key === undefined) return undefined;
-  if (cert === undefined || key === undefined) throw new UsageError('--tls-cert and --tls-key go together');
-  for (const [flag, file] of [['--tls-cert', cert], ['--tls-key', key]] as const) {
-    try {
-      if (!statSync(file).isFile()) throw new Error();
-    } catch {
-      throw new UsageError(`${flag} '${file}' is not a readable file`);
-    }
-  }
-  // registerCallback reads them (a string that is not PEM text is a path) and reports bad PEM.
-  return { cert, key };
-}
-

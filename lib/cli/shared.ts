@@ -3,6 +3,7 @@
  * parsing with did-you-mean hints, and serving until Ctrl-C.
  */
 import { didYouMean } from '../arguments.js';
+import { describeNetwork, listenerUrls } from './addresses.js';
 import { getAddress, registerCallback, stopCallback } from '../registry.js';
 import type { ServerOptions } from '../options.js';
 import type { Callback } from '../types.js';
@@ -112,8 +113,7 @@ export async function serveUntilSignal(io: CliIo, serving: ServeUntilSignal): Pr
   });
 
   const address = getAddress(id);
-  const shownHost = address.host.includes(':') ? `[${address.host}]` : address.host;
-  const scheme = serving.options.tls ? 'https' : 'http';
-  io.out(`Serving ${serving.what} at ${scheme}://${shownHost}:${address.port}/\n${serving.then ?? ''}`);
+  const { local, network } = listenerUrls(serving.options.tls ? 'https' : 'http', address.host, address.port);
+  io.out(`Serving ${serving.what} at ${local}\n${network === undefined ? '' : describeNetwork(network)}${serving.then ?? ''}`);
   return stopped;
 }

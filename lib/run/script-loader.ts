@@ -12,6 +12,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { describe } from '../errors.js';
 import type { Callback } from '../types.js';
 import { GENERATION_PARAM, isLocalFile, type HookData, type HookMessage } from './hook-protocol.js';
+import { LIBRARY_DIR, cleanError } from './script-errors.js';
 import { locateSyntaxError } from './syntax-location.js';
 
 export type LoadResult =
@@ -20,9 +21,6 @@ export type LoadResult =
 
 /** The extensions `httpserver run` accepts, and how each one is loaded. */
 export const SCRIPT_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts'];
-
-/** This library's compiled files (dist/lib), which every generation shares. */
-const LIBRARY_DIR = path.resolve(__dirname, '..');
 
 let hooksPort: MessagePort | undefined;
 
@@ -67,7 +65,7 @@ export class ScriptLoader {
       const namespace = (await import(url.href)) as Record<string, unknown>;
       result = { ok: true, callback: callbackOf(namespace, this.script), files: [] };
     } catch (error) {
-      result = { ok: false, error: cleanError(error), files: [] };
+      result = { ok: false, error: cleanError(asLoadError(error)), files: [] };
     }
     await this.#sync(port);
     port.off('message', this.#onMessage);
@@ -165,14 +163,7 @@ function hasLocation(error: Error): boolean {
   return /^\s+at .*:\d+:\d+\)?$/m.test(error.stack ?? '') || /^\S+:\d+\n/.test(error.stack ?? '');
 }
 
-/** The error as a person should read it: without the generation query in URLs and without Node's own frames. */
-function cleanError(error: unknown): Error {
-  const cleaned = error instanceof Error ? error : new Error(`The script threw a non-error value: ${describe(error)}`);
-  const query = new RegExp(`\\?${GENERATION_PARAM}=\\d+`, 'g');
-  cleaned.message = cleaned.message.replace(query, '');
-  if (typeof cleaned.stack === 'string') {
-    cleaned.stack = cleaned.stack.replace(query, '').split('\n')
-      .filter((line) => !(/^\s+at /.test(line) && (line.includes('node:internal') || line.includes(LIBRARY_DIR) || /node_modules[\\/]esbuild/.test(line)))).join('\n');
-  }
-  return cleaned;
+/** What a load threw, as an Error: a script may throw anything, a string say. */
+function asLoadError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(`The script threw a non-error value: ${describe(error)}`);
 }
