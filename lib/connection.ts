@@ -93,15 +93,18 @@ export function refuseRequest(socket: Socket, response: ServerResponse | undefin
   response.end(text);
 }
 
-/** A bodiless status written straight to a connection no request owns, then close. */
-export function writeStatusAndClose(socket: Socket, status: number): void {
+/** A status (bodiless, or with a short plain `text`) written straight to a connection no request owns, then close. */
+export function writeStatusAndClose(socket: Socket, status: number, text?: string): void {
   markClosing(socket);
   if (!socket.writable) {
     socket.destroy();
     return;
   }
+  const body = text === undefined
+    ? 'Content-Length: 0\r\n'
+    : `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n`;
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${body}Connection: close\r\n\r\n${text ?? ''}`,
     () => socket.destroy(),
   );
 }

@@ -6,31 +6,31 @@ const CRLF = Buffer.from('\r\n');
 const VERSIONLESS_LINE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [^ ]+$/;
 const HTTP2_PREFACE_LINE = 'PRI * HTTP/2.0';
 
+/** What to do with a connection's first bytes: hand these bytes to the parser, or refuse with a status. */
+type Verdict = Buffer | { status: number; text?: string };
+
 /**
- * Looks at the first bytes of a plain-HTTP connection before Node's parser
- * gets them, for the one request llhttp cannot finish on its own: an
- * HTTP/0.9 line (`GET /` and CRLF, no version) from a client that then waits
- * in silence. llhttp reads such a line as 0.9 with headers to follow and
- * would wait for them until `headersTimeout`. Seattle's httpserver refuses
- * such a line, and so does this one, at once, with 400. With `http09` a 0.9
- * request (which has no headers) gets the blank line that ends it added
- * here, and is answered at once, 0.9 style; a versionless line with any
- * other method (0.9 knew only GET) still gets 400. The HTTP/2
- * prior-knowledge preface gets 505. Everything else, including the parsing
- * of these very bytes, is Node's.
+ * Looks at the first chunk of a connection before Node's parser (HTTP, or
+ * TLS on an HTTPS port) gets it, for what that parser cannot answer well on
+ * its own (see `plainHttpVerdict` and `tlsPortVerdict`). Everything else,
+ * including the parsing of these very bytes, is Node's.
  *
  * Only the first chunk is looked at, so this costs one read per connection
  * and never delays a request: a first line split across packets is left to
- * the parser (and to `headersTimeout`). A connection that sends nothing gets
- * 408 after `headersTimeout`, as Node would answer it.
+ * the parser (and to `headersTimeout`). A plain-HTTP connection that sends
+ * nothing gets 408 after `headersTimeout`, as Node would answer it; a TLS
+ * one is closed then (Node's TLS handshake deadline would take 120 s).
  */
 export function inspectFirstBytes(
-  socket: Socket, options: { headersTimeout: number; http09: boolean }, handOver: () => void,
+  socket: Socket, headersTimeout: number, classify: (chunk: Buffer) => Verdict, handOver: () => void,
 ): void {
-  const { headersTimeout } = options;
+  // A silent TLS client cannot read an HTTP status either: it is just let go.
+  const silence = classify === tlsPortVerdict ? undefined : 408;
   const onError = () => {};
   let timer: NodeJS.Timeout | undefined;
+  let settled = false;
   const settle = () => {
+    settled = true;
     clearTimeout(timer);
     socket.off('data', onData);
     socket.off('close', settle);
@@ -45,15 +45,15 @@ export function inspectFirstBytes(
   const onData = (chunk: Buffer) => {
     settle();
     socket.pause();
-    const verdict = classify(chunk, options.http09);
-    if (typeof verdict === 'number') {
-      writeStatusAndClose(socket, verdict);
+    const verdict = classify(chunk);
+    if (!Buffer.isBuffer(verdict)) {
+      writeStatusAndClose(socket, verdict.status, verdict.text);
       return;
     }
+    // The parser now owns the socket: the bytes put back reach it first. (The HTTP hand-over resumes
+    // the socket; a TLS socket takes them from its buffer while paused, and would lose them if resumed.)
     socket.unshift(verdict);
     handOver();
-    // Node's parser now owns the socket; the bytes put back reach it first.
-    socket.resume();
   };
   // Until Node's parser is attached, this module answers for the socket's errors (a reset, say).
   socket.on('error', onError);
@@ -62,22 +62,56 @@ export function inspectFirstBytes(
   socket.once('end', onEnd);
   if (headersTimeout > 0) {
     timer = setTimeout(() => {
-      settle();
-      writeStatusAndClose(socket, 408);
+      // A timer that fires after the event loop was blocked runs before the bytes that came meanwhile
+      // are read: they get one turn of the loop to arrive before the client is blamed.
+      setImmediate(() => {
+        if (settled) return;
+        settle();
+        if (silence === undefined) socket.destroy();
+        else writeStatusAndClose(socket, silence);
+      });
     }, headersTimeout);
   }
 }
 
-/** The bytes to hand to the parser (completed when they are a 0.9 line), or the status that refuses them. */
-function classify(chunk: Buffer, http09: boolean): Buffer | number {
-  const lineFeed = chunk.indexOf(0x0a);
-  // No complete first line, or a bare LF (llhttp's to judge): nothing to add.
-  if (lineFeed < 1 || chunk[lineFeed - 1] !== 0x0d) return chunk;
-  const line = chunk.toString('latin1', 0, lineFeed - 1);
-  if (line === HTTP2_PREFACE_LINE) return 505;
-  if (!VERSIONLESS_LINE.test(line)) return chunk;
-  if (!http09 || !line.startsWith('GET ')) return 400;
-  // More bytes came with the line (the blank line, or headers llhttp accepts): they go on as they came.
-  if (lineFeed + 1 < chunk.length) return chunk;
-  return Buffer.concat([chunk, CRLF]);
+/**
+ * Plain HTTP, for the one request llhttp cannot finish on its own: an
+ * HTTP/0.9 line (`GET /` and CRLF, no version) from a client that then waits
+ * in silence. llhttp reads such a line as 0.9 with headers to follow and
+ * would wait for them until `headersTimeout`. Seattle's httpserver refuses
+ * such a line, and so does this one, at once, with 400. With `http09` a 0.9
+ * request (which has no headers) gets the blank line that ends it added
+ * here, and is answered at once, 0.9 style; a versionless line with any
+ * other method (0.9 knew only GET) still gets 400. The HTTP/2
+ * prior-knowledge preface gets 505.
+ */
+export function plainHttpVerdict(http09: boolean): (chunk: Buffer) => Verdict {
+  return (chunk) => {
+    const lineFeed = chunk.indexOf(0x0a);
+    // No complete first line, or a bare LF (llhttp's to judge): nothing to add.
+    if (lineFeed < 1 || chunk[lineFeed - 1] !== 0x0d) return chunk;
+    const line = chunk.toString('latin1', 0, lineFeed - 1);
+    if (line === HTTP2_PREFACE_LINE) return { status: 505 };
+    if (!VERSIONLESS_LINE.test(line)) return chunk;
+    if (!http09 || !line.startsWith('GET ')) return { status: 400 };
+    // More bytes came with the line (the blank line, or headers llhttp accepts): they go on as they came.
+    if (lineFeed + 1 < chunk.length) return chunk;
+    return Buffer.concat([chunk, CRLF]);
+  };
+}
+
+/** A TLS record of type handshake: how every TLS connection begins (RFC 8446, section 5.1). */
+const TLS_HANDSHAKE = 0x16;
+/** A method token and a space: what an HTTP request line begins with. */
+const REQUEST_LINE_START = /^[A-Z]{3,10} /;
+
+/**
+ * An HTTPS port: a client speaking plain HTTP to it (`http://` for
+ * `https://`) would get no answer it can read from the TLS layer, only a
+ * closed connection. It gets a plain-text 400 saying what to use, as nginx
+ * answers it. Anything else is the TLS layer's to judge.
+ */
+export function tlsPortVerdict(chunk: Buffer): Verdict {
+  if (chunk[0] === TLS_HANDSHAKE || !REQUEST_LINE_START.test(chunk.toString('latin1', 0, 11))) return chunk;
+  return { status: 400, text: 'This port speaks HTTPS: use an https:// URL (the plain HTTP request was sent to an HTTPS port).\n' };
 }

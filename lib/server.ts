@@ -7,7 +7,7 @@ import {
 } from './connection.js';
 import { ConnectionState } from './connection-state.js';
 import { watchDeadlines } from './deadlines.js';
-import { inspectFirstBytes } from './first-bytes.js';
+import { inspectFirstBytes, plainHttpVerdict, tlsPortVerdict } from './first-bytes.js';
 import { createRequestListener, type ListenerContext } from './listener.js';
 import { loadTls, type ResolvedOptions } from './options.js';
 import { RefusalPacer } from './refusals.js';
@@ -99,14 +99,13 @@ export async function startListener(
   server.on('request', (message, res) => track(message, res, false));
   server.on('checkContinue', (message, res) => track(message, res, true));
 
-  // Plain HTTP: the first bytes are looked at before Node's parser takes the connection (see first-bytes.ts).
-  const [parseConnection] = options.tls ? [] : server.listeners('connection') as Array<(socket: Socket) => void>;
-  if (parseConnection !== undefined) server.removeListener('connection', parseConnection);
+  // The first bytes are looked at before Node's parser (HTTP, or TLS) takes the connection (see first-bytes.ts).
+  const [parseConnection] = server.listeners('connection') as Array<(socket: Socket) => void>;
+  server.removeListener('connection', parseConnection!);
+  const classify = options.tls ? tlsPortVerdict : plainHttpVerdict(options.http09);
   server.on('connection', (socket: Socket) => {
     // Plain HTTP is tapped before anything is read or written, so that every refusal shows too.
-    const parserAttached = parseConnection === undefined
-      ? undefined
-      : wire?.tapConnection(socket, { parserAttached: false, secure: false });
+    const parserAttached = options.tls ? undefined : wire?.tapConnection(socket, { parserAttached: false, secure: false });
     const peer = socket.remoteAddress ?? '';
     const fromPeer = (perPeer.get(peer) ?? 0) + 1;
     if (stopping || connections.size >= options.maxConnections ||
@@ -126,12 +125,12 @@ export async function startListener(
       const left = (perPeer.get(peer) ?? 1) - 1;
       if (left === 0) perPeer.delete(peer); else perPeer.set(peer, left);
     });
-    if (parseConnection !== undefined) {
-      inspectFirstBytes(socket, options, () => {
-        parseConnection.call(server, socket);
-        parserAttached?.();
-      });
-    }
+    inspectFirstBytes(socket, options.headersTimeout, classify, () => {
+      parseConnection!.call(server, socket);
+      parserAttached?.();
+      // Node's HTTP parser reads from the stream, which the look at the first bytes left paused.
+      if (!options.tls) socket.resume();
+    });
   });
 
   // HTTPS: requests arrive on the TLS socket; limits and shutdown work on the TCP connection under it.
