@@ -1,11 +1,21 @@
 # Each target runs an npm script; the logic lives in package.json and its scripts.
 .PHONY: install build tools test run trace bench soak attack clean
 
-install:
+# npm ci runs only when package-lock.json is newer than the last install (npm ci writes
+# node_modules/.package-lock.json), and tsc only when a source is newer than the last build:
+# `make trace` after `make test` starts at once. `make clean` forces the next build.
+SOURCES := tsconfig.json $(shell find lib test bench -name '*.ts' -o -name '*.mts')
+
+install: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package-lock.json
 	npm ci
 
-build: install
+build: dist/.built
+
+dist/.built: node_modules/.package-lock.json $(SOURCES)
 	npm run build
+	@touch $@
 
 # Programs the tests drive, from Debian's packages when missing: a headless Chromium
 # (the listing page is tested in a real browser) and curl (the tutorial's transcripts).
