@@ -32,6 +32,12 @@ export interface ServeDirectoryOptions {
   lastModified?: boolean;
   /** Compress compressible files when the client accepts it. Default `true` (files from 1 KiB to 16 MiB). */
   compress?: boolean | { maxSize?: number; minSize?: number };
+  /**
+   * Send `file.br` or `file.gz`, when one exists beside the requested file,
+   * to a client that accepts that coding (with `Content-Encoding`, its own
+   * length and ETag). Default `true`.
+   */
+  precompressed?: boolean;
   /** Accept PUT and POST (and DELETE when `delete` is true) into `dir`. Default: none, those methods answer 405. */
   upload?: { dir: string; maxSize?: number; partial?: boolean; delete?: boolean };
   /** `'on'`: CORS headers on every response; `'auto'`: when the request has `Origin`. Default `'off'`. */
@@ -61,6 +67,7 @@ export interface StaticOptions {
   etag: boolean;
   lastModified: boolean;
   compress: CompressOptions | undefined;
+  precompressed: boolean;
   upload: UploadOptions | undefined;
   cors: CorsMode;
   headers: Array<[string, OutgoingHeaderValue]>;
@@ -69,7 +76,7 @@ export interface StaticOptions {
 }
 
 const KNOWN = [
-  'root', 'index', 'list', 'dotfiles', 'cacheControl', 'etag', 'lastModified', 'compress', 'upload', 'cors',
+  'root', 'index', 'list', 'dotfiles', 'cacheControl', 'etag', 'lastModified', 'compress', 'precompressed', 'upload', 'cors',
   'headers', 'spa',
 ] as const;
 
@@ -101,6 +108,7 @@ export function resolveStaticOptions(input: unknown): StaticOptions {
     etag: pick('etag', expectBoolean, true),
     lastModified: pick('lastModified', expectBoolean, true),
     compress: pick('compress', checkCompress, checkCompress('options.compress', true)),
+    precompressed: pick('precompressed', expectBoolean, true),
     upload: pick('upload', (name, value) => checkUpload(name, value, dotfiles), undefined),
     cors: pick('cors', (name, value) => expectOneOf(name, value, ['off', 'on', 'auto'] as const), 'off'),
     headers: pick('headers', expectDefaultHeaders, []),
