@@ -38,7 +38,12 @@ export interface ServeDirectoryOptions {
    * length and ETag). Default `true`.
    */
   precompressed?: boolean;
-  /** Accept PUT and POST (and DELETE when `delete` is true) into `dir`. Default: none, those methods answer 405. */
+  /**
+   * Accept PUT and POST (and DELETE when `delete` is true) into `dir`, and
+   * `multipart/form-data` POSTs (browser forms) to its directories.
+   * `maxSize` bounds each stored file, and all files of one form together.
+   * Default: none, those methods answer 405.
+   */
   upload?: { dir: string; maxSize?: number; partial?: boolean; delete?: boolean };
   /** `'on'`: CORS headers on every response; `'auto'`: when the request has `Origin`. Default `'off'`. */
   cors?: CorsMode;
@@ -98,6 +103,11 @@ export function resolveStaticOptions(input: unknown): StaticOptions {
     options[key] === undefined ? fallback : check(`options.${key}`, options[key]);
   const dotfiles = pick('dotfiles', expectBoolean, false);
   const { mounts, single } = checkRoot('options.root', options.root);
+  const etag = pick('etag', expectBoolean, true);
+  const lastModified = pick('lastModified', expectBoolean, true);
+  const upload = pick('upload', (name, value) => checkUpload(name, value, dotfiles), undefined);
+  // Uploads compare preconditions with the validators GET sends, and name stored files by their URL there.
+  if (upload !== undefined) Object.assign(upload, { served: { mounts, single, dotfiles }, etag, lastModified });
   return {
     mounts,
     single,
@@ -105,11 +115,11 @@ export function resolveStaticOptions(input: unknown): StaticOptions {
     list: pick('list', expectBoolean, false),
     dotfiles,
     cacheControl: pick('cacheControl', checkCacheControl, STATIC_DEFAULTS.cacheControl),
-    etag: pick('etag', expectBoolean, true),
-    lastModified: pick('lastModified', expectBoolean, true),
+    etag,
+    lastModified,
     compress: pick('compress', checkCompress, checkCompress('options.compress', true)),
     precompressed: pick('precompressed', expectBoolean, true),
-    upload: pick('upload', (name, value) => checkUpload(name, value, dotfiles), undefined),
+    upload,
     cors: pick('cors', (name, value) => expectOneOf(name, value, ['off', 'on', 'auto'] as const), 'off'),
     headers: pick('headers', expectDefaultHeaders, []),
     spa: pick('spa', checkSpa, undefined),
