@@ -7,7 +7,7 @@
  * whichever way the answer ends.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,8 @@ import { test, type TestContext } from 'node:test';
 import zlib from 'node:zlib';
 import etag from 'etag';
 import { sendFile, serveDirectory, type HttpRequest } from '../lib/index.js';
-import { ask, connectRaw, serve, sleep } from './support.js';
+import { ask, connectRaw, serve } from './support.js';
+import { allClosed } from './support-fds.js';
 
 const OLD = Buffer.alloc(1 << 20, 'A');
 const NEW = Buffer.alloc(2 << 20, 'B');
@@ -114,30 +115,6 @@ test('sendFile sends the file it described, even when the name is renamed over b
   assert.equal(response.headers.etag, oldTag);
   assert.ok(response.body.equals(OLD));
 });
-
-/** Descriptors of this process open on files inside `dir`. */
-function openIn(dir: string): string[] {
-  const open: string[] = [];
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      const target = readlinkSync(`/proc/self/fd/${fd}`);
-      if (target.startsWith(dir)) open.push(target);
-    } catch {
-      // Closed between readdir and readlink (the readdir's own descriptor, for one).
-    }
-  }
-  return open;
-}
-
-/** Polls until no descriptor is open in `dir` (closing is asynchronous), for at most 2 s. */
-async function allClosed(dir: string): Promise<string[]> {
-  const until = Date.now() + 2000;
-  for (;;) {
-    const open = openIn(dir);
-    if (open.length === 0 || Date.now() > until) return open;
-    await sleep(10);
-  }
-}
 
 test('every descriptor is closed: HEAD, 304, 412, 416, ranges, compression, precompressed, a client that leaves mid-body', async (t) => {
   const dir = tempDir(t);

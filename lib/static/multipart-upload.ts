@@ -109,7 +109,8 @@ async function parseForm(request: HttpRequest, dir: string, options: UploadOptio
       // Browsers send the filename as raw UTF-8; busboy's default reads it as latin1.
       defParamCharset: 'utf8',
       limits: {
-        fileSize: options.maxSize, files: MAX_FORM_FILES, fields: MAX_FORM_FIELDS, parts: MAX_FORM_FILES + MAX_FORM_FIELDS,
+        // One byte over: busboy flags a file that reaches the limit exactly as truncated.
+        fileSize: options.maxSize + 1, files: MAX_FORM_FILES, fields: MAX_FORM_FIELDS, parts: MAX_FORM_FILES + MAX_FORM_FIELDS,
         fieldSize: FIELD_SIZE, headerPairs: 20,
       },
     });
@@ -118,14 +119,22 @@ async function parseForm(request: HttpRequest, dir: string, options: UploadOptio
   }
 
   let failure: unknown;
-  const fail = (error: unknown) => { failure ??= error; };
+  // A part that fails stops the whole form at once: busboy would otherwise wait for that part's
+  // stream (destroyed by its reader) to end, and never close.
+  let stop = () => {};
+  const stopped = new Promise<void>((resolve) => { stop = resolve; });
+  const fail = (error: unknown) => { failure ??= error; stop(); };
   const tooMany = () => fail(new HttpError(413, `A form may carry at most ${MAX_FORM_FILES} files and ${MAX_FORM_FIELDS} fields`));
   const pending: Promise<void>[] = [];
   const active = new Set<Readable>();
   const names = new Set<string>();
   const total = { bytes: 0 };
+  const malformed = () => new HttpError(400, 'The multipart/form-data body is malformed');
   parser.on('file', (_field, stream, info) => {
     active.add(stream);
+    // busboy fails the part's stream first when the body breaks off: that is the client's fault (400), and
+    // this listener runs before the read loop's rejection could report it as the server's.
+    stream.once('error', () => fail(malformed()));
     pending.push(stageFile(stream, info.filename, dir, options, staged, names, total)
       .catch(fail)
       .finally(() => { active.delete(stream); stream.resume(); }));
@@ -133,7 +142,7 @@ async function parseForm(request: HttpRequest, dir: string, options: UploadOptio
   parser.on('filesLimit', tooMany);
   parser.on('fieldsLimit', tooMany);
   parser.on('partsLimit', tooMany);
-  parser.on('error', () => fail(new HttpError(400, 'The multipart/form-data body is malformed')));
+  parser.on('error', () => fail(malformed()));
   const closed = once(parser, 'close').catch(() => {});
 
   try {
@@ -142,11 +151,11 @@ async function parseForm(request: HttpRequest, dir: string, options: UploadOptio
       received += chunk.length;
       if (received > options.maxSize + FRAMING_ALLOWANCE) fail(new HttpError(413, `The form is larger than the limit of ${options.maxSize} bytes`));
       if (failure !== undefined) break;
-      if (!parser.write(chunk)) await Promise.race([once(parser, 'drain'), closed]);
+      if (!parser.write(chunk)) await Promise.race([once(parser, 'drain'), closed, stopped]);
     }
     if (failure === undefined) {
       parser.end();
-      await closed;
+      await Promise.race([closed, stopped]);
     }
   } catch (error) {
     // The client left mid-body (or the body failed): nothing of the form is kept.

@@ -13,6 +13,7 @@ import { realPathInside, resolveRequestPath } from './safe-path.js';
 import type { ServedFile } from './served-file.js';
 import { resolveStaticOptions, type Mount, type ServeDirectoryOptions, type StaticOptions } from './static-options.js';
 import { uploadResponse } from './upload.js';
+import { uploadUrlOf } from './upload-location.js';
 
 export type { ServeDirectoryOptions } from './static-options.js';
 
@@ -118,7 +119,11 @@ export function serveDirectory(options: ServeDirectoryOptions): StaticCallback {
         const found = await fileBelow(mount, candidate);
         if (found !== undefined) return sendServed(request, mount, candidate, found.real, index);
       }
-      if (config.list) return listingResponse(request, real, decodeURIComponent(url), { dotfiles: config.dotfiles, root: mount.root });
+      if (config.list) {
+        // The form is offered only where a POST stores files into the directory shown.
+        const uploadAction = config.upload === undefined ? undefined : uploadUrlOf(config.upload, real);
+        return listingResponse(request, real, decodeURIComponent(url), { dotfiles: config.dotfiles, root: mount.root, uploadAction });
+      }
       throw notFound();
     }
     // A file asked for as a directory (`/a.txt/`) is not there, as for the file system (ENOTDIR);

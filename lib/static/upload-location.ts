@@ -39,6 +39,21 @@ export function servedUrlOf(roots: ServedRoots, real: string, kind: 'file' | 'di
 }
 
 /**
+ * The URL to POST a form to so that its files land in the real directory
+ * `real`: its path below the write directory (uploads address the write
+ * directory from `/`, whatever is mounted where), with `/` at the end.
+ * Undefined when `real` is outside the write directory, or below a hidden
+ * segment the upload path checks would refuse.
+ */
+export function uploadUrlOf(upload: { dir: string; dotfiles: boolean }, real: string): string | undefined {
+  if (!isInside(upload.dir, real)) return undefined;
+  const relative = path.relative(upload.dir, real);
+  const segments = relative === '' ? [] : relative.split(path.sep);
+  if (!upload.dotfiles && segments.some((segment) => segment.startsWith('.'))) return undefined;
+  return `/${segments.map((segment) => `${encodeURIComponent(segment)}/`).join('')}`;
+}
+
+/**
  * Whether `serveDirectory(options)` serves what it stores: true when the
  * upload directory is a served root or lies inside one (and is not hidden
  * as a dotfile path), so a PUT is answered with a `Location` that GET
