@@ -25,7 +25,9 @@ export type StaticCallback = (request: HttpRequest) => Promise<HttpResponse>;
  * HEAD of files below one or several directories, OPTIONS, and uploads when
  * asked for. Returns the response object, or throws `HttpError` (404, 405,
  * 412, ...) with a generic message: a user's callback can call it to
- * delegate a request, and catch the 404 to answer otherwise.
+ * delegate a request, and catch the 404 to answer otherwise. A file's
+ * answer holds the open file in its `message` stream: return it (the
+ * library closes it however the answer ends), or destroy that stream.
  *
  * @example
  * await registerCallback(['127.0.0.1', 8080], serveDirectory({ root: 'public' }));
