@@ -134,12 +134,16 @@ test('maxSize bounds each file and the files together (413); a large declared bo
   assert.deepEqual(statusLines(connection.text), ['HTTP/1.1 413 Payload Too Large']);
 });
 
-test(`more than ${MAX_FORM_FILES} files in one form is 413, and none is stored`, async (t) => {
+test(`more than ${MAX_FORM_FILES} files, or more than 20 fields, in one form is 413, and none is stored`, async (t) => {
   const dir = tempDir(t);
   const { port } = await start(t, dir);
   const parts = Array.from({ length: MAX_FORM_FILES + 1 }, (_, i) => ({ filename: `f${i}.txt`, content: 'x' }));
   const response = await post(port, '/', parts);
   assert.equal(response.status, 413);
+  assert.deepEqual(stored(dir), []);
+  // Text fields are bounded too (20): a form of many small fields is refused the same way.
+  const fields = Array.from({ length: 21 }, (_, i) => ({ field: `f${i}`, content: 'x' }));
+  assert.equal((await post(port, '/', [{ filename: 'with-fields.txt', content: 'x' }, ...fields])).status, 413);
   assert.deepEqual(stored(dir), []);
   assert.equal((await post(port, '/', parts.slice(0, MAX_FORM_FILES))).status, 201);
   assert.equal(stored(dir).length, MAX_FORM_FILES);

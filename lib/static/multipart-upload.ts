@@ -84,6 +84,8 @@ export async function multipartUpload(request: HttpRequest, urlPath: string, opt
       const existing = await lstatIfAny(part.file);
       if (existing) refuseNonFile(existing);
     }
+    // Each rename is atomic, the group is not: should one fail (a name turned into a directory in the
+    // instant since the check above), the files renamed before it stay, each complete.
     for (const part of staged) await fsCall(() => rename(part.temp, part.file));
     committed = true;
   } finally {
