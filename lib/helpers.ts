@@ -1,8 +1,7 @@
-import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { ArgumentTypeError, HttpError, describe } from './errors.js';
+import { ArgumentTypeError, describe } from './errors.js';
 import { expectInteger, expectString } from './arguments.js';
-import { describeFile } from './static/file-info.js';
+import { openServedFile } from './static/file-info.js';
 import { fileResponse } from './static/file-response.js';
 import type { HttpRequest, HttpResponse, OutgoingHeaders } from './types.js';
 
@@ -54,22 +53,17 @@ export function redirect(location: string, status = 302): HttpResponse {
  * `Last-Modified`; a HEAD request gets the same head and no body.
  * Given the whole request, it answers like `serveDirectory` does for one
  * file: `ETag`, conditional requests (304, 412) and ranges.
- * Rejects with `HttpError` 404 when there is no such file.
+ * Rejects with `HttpError` 404 when there is no such file, 403 when it cannot
+ * be read, 503 when the process is out of file descriptors.
  */
 export async function sendFile(path: string, request?: Pick<HttpRequest, 'verb'>): Promise<HttpResponse> {
   expectString('path', path);
-  let info;
-  try {
-    info = await stat(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new HttpError(404, 'Not Found', { cause: error });
-    throw error;
-  }
-  if (!info.isFile()) throw new HttpError(404, 'Not Found');
+  // Opened first, described from fstat of the handle and sent from it: a file renamed over
+  // meanwhile cannot be sent under the old one's length and ETag. Not a regular file: 404.
+  const file = await openServedFile(path, basename(path), true);
   // Validators and ranges only mean something when the request's headers can be read.
   const withHeaders = request !== undefined && 'headers' in request;
-  return fileResponse(request, describeFile(path, info, basename(path)), {
+  return fileResponse(request, file, {
     etag: withHeaders, lastModified: true, cacheControl: undefined, compress: undefined, ranges: withHeaders,
   });
 }

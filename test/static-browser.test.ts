@@ -124,3 +124,40 @@ test('a browser opens the listing, follows a folder link and downloads a file by
   assert.ok(Buffer.from(fetched.base64, 'base64').equals(payload), 'the fetched bytes are the file\'s bytes');
   assert.deepEqual(problems, []);
 });
+
+test('a browser uploads through the listing\'s form: the file lands byte for byte and is listed after the redirect', async (t) => {
+  const root = tempDir(t, 'seattle-browser-upload-');
+  mkdirSync(join(root, 'in box'));
+  writeFileSync(join(root, 'in box', 'existing.txt'), 'already here\n');
+  const payload = randomBytes(300 * 1024 + 5);
+  const name = 'upload ü & co #1.bin';
+  const { url } = await serve(t, serveDirectory({ root, list: true, upload: { dir: root } }));
+
+  const context = await launch(t);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  // A CSP that forbade the form's POST would be reported on the console.
+  page.on('console', (message) => { if (message.type() === 'error') problems.push(message.text()); });
+  page.on('pageerror', (error) => { problems.push(error.message); });
+  const posts: number[] = [];
+  page.on('response', (response) => { if (response.request().method() === 'POST') posts.push(response.status()); });
+
+  await page.goto(`${url}/in%20box/`);
+  assert.equal(await page.locator('form.upload').count(), 1);
+  await page.setInputFiles('form.upload input[type=file]', [
+    { name, mimeType: 'application/octet-stream', buffer: payload },
+    { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('two files at once\n') },
+  ]);
+  await Promise.all([
+    page.waitForURL(`${url}/in%20box/`, { waitUntil: 'load' }),
+    page.locator('form.upload button[type=submit]').click(),
+  ]);
+  assert.deepEqual(posts, [303], 'one POST, answered with 303 See Other');
+  const onDisk = readFileSync(join(root, 'in box', name));
+  assert.equal(onDisk.length, payload.length);
+  assert.ok(onDisk.equals(payload), 'the stored bytes are the chosen file\'s bytes');
+  assert.equal(readFileSync(join(root, 'in box', 'notes.txt'), 'utf8'), 'two files at once\n');
+  assert.equal(await page.title(), 'Index of /in box/');
+  assert.deepEqual(await page.locator('td.name a').allTextContents(), ['../', 'existing.txt', 'notes.txt', name]);
+  assert.deepEqual(problems, []);
+});

@@ -5,7 +5,8 @@
  * synchronous decoders back to the file's exact bytes.
  */
 import assert from 'node:assert/strict';
-import { createReadStream, mkdtempSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
@@ -39,22 +40,24 @@ const FILES: Record<string, Buffer> = {
 };
 
 let dir: string;
-const served: Record<string, ServedFile> = {};
+const served: Record<string, string> = {};
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'seattle-compress-'));
   for (const [name, bytes] of Object.entries(FILES)) {
     writeFileSync(join(dir, name), bytes);
-    served[`/${name}`] = servedFile(join(dir, name));
+    served[`/${name}`] = join(dir, name);
   }
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A ServedFile as the static server would build it, without depending on serve-directory.ts. */
-function servedFile(path: string): ServedFile {
-  const stat = statSync(path);
+/** A ServedFile as the static server would build it (an open handle, its fstat), without depending on serve-directory.ts. */
+async function servedFile(path: string): Promise<ServedFile> {
+  const handle = await open(path);
+  const stat = await handle.stat();
   return {
     path,
+    handle,
     stat,
     contentType: mime.contentType(basename(path)) || 'application/octet-stream',
     etag: etag(stat),
@@ -64,12 +67,13 @@ function servedFile(path: string): ServedFile {
 
 /** Serves the fixture files, compressed when chooseEncoding says so (streamed, hence chunked either way). */
 async function compressServer(t: TestContext, options?: ServerOptions) {
-  return serve(t, (request) => {
-    const file = served[request.path];
-    if (!file) return { statuscode: 404 };
+  return serve(t, async (request) => {
+    const path = served[request.path];
+    if (!path) return { statuscode: 404 };
+    const file = await servedFile(path);
     const headers = { 'Content-Type': file.contentType, Vary: 'Accept-Encoding' };
     const encoding = chooseEncoding(request, file, LIMITS);
-    if (encoding === undefined) return { statuscode: 200, headers, message: createReadStream(file.path) };
+    if (encoding === undefined) return { statuscode: 200, headers, message: file.handle.createReadStream() };
     return { statuscode: 200, headers: { ...headers, 'Content-Encoding': encoding }, message: encodedStream(file, encoding) };
   }, options);
 }
@@ -152,8 +156,8 @@ test('a read error destroys the compressed stream with that error', async () => 
   // Opening a directory succeeds; reading it fails with EISDIR, after the encoder exists.
   const folder = join(dir, 'folder.txt');
   mkdirSync(folder);
-  const file: ServedFile = { ...servedFile(folder), contentType: 'text/plain; charset=utf-8' };
   for (const encoding of ['br', 'gzip', 'deflate'] as const) {
+    const file: ServedFile = { ...await servedFile(folder), contentType: 'text/plain; charset=utf-8' };
     await assert.rejects(buffer(encodedStream(file, encoding)), { code: 'EISDIR' }, encoding);
   }
 });
@@ -161,12 +165,11 @@ test('a read error destroys the compressed stream with that error', async () => 
 test('through the server, a read error cuts the chunked answer short instead of ending it cleanly', async (t) => {
   const folder = join(dir, 'unreadable.txt');
   mkdirSync(folder);
-  const file: ServedFile = { ...servedFile(folder), contentType: 'text/plain; charset=utf-8' };
   const sink = errorSink();
-  const { port } = await serve(t, () => ({
+  const { port } = await serve(t, async () => ({
     statuscode: 200,
     headers: { 'Content-Encoding': 'gzip' },
-    message: encodedStream(file, 'gzip'),
+    message: encodedStream({ ...await servedFile(folder), contentType: 'text/plain; charset=utf-8' }, 'gzip'),
   }), { onError: sink.onError });
   const response = await ask(port, '/');
   // The head may or may not have gone out before the error; either way there is no final empty chunk.

@@ -153,7 +153,7 @@ test('the page forbids scripts (CSP), sniffing and shared caching across variant
   const { url } = await serveListing(t, root);
   for (const accept of ['text/html', 'application/json']) {
     const response = await fetch(`${url}/`, { headers: { accept } });
-    assert.equal(response.headers.get('content-security-policy'), "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+    assert.equal(response.headers.get('content-security-policy'), "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'");
     assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(response.headers.get('vary'), 'Accept');
   }

@@ -21,7 +21,11 @@ function tempDir(t: TestContext, label = 'upload'): string {
 /** Serves uploads into `dir` with the whole request path as the path in the directory. */
 async function uploadServer(t: TestContext, dir: string, options: Partial<UploadOptions> = {}) {
   const sink = errorSink();
-  const settings: UploadOptions = { dir, maxSize: 1024 * 1024, partial: false, allowDelete: false, dotfiles: false, ...options };
+  // The write directory is also the served root here, so a stored file's Location is its path.
+  const settings: UploadOptions = {
+    dir, maxSize: 1024 * 1024, partial: false, allowDelete: false, dotfiles: false,
+    served: { mounts: [{ name: '', root: dir }], single: true, dotfiles: false }, ...options,
+  };
   const served = await serve(t, (request) => uploadResponse(request, request.path, settings), { onError: sink.onError });
   return { ...served, errors: sink.errors };
 }

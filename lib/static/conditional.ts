@@ -22,25 +22,11 @@ export type Precondition = 'proceed' | 'not-modified' | 'failed';
  */
 export function checkPreconditions(request: Pick<HttpRequest, 'verb' | 'headers'>, validators: Validators): Precondition {
   const { headers } = request;
-  const ifMatch = headers['if-match'];
-  const ifUnmodifiedSince = headers['if-unmodified-since'];
-  if (ifMatch !== undefined) {
-    if (!matchesStrongly(ifMatch, validators.etag)) return 'failed';
-  } else if (ifUnmodifiedSince !== undefined && validators.lastModified !== undefined) {
-    // An invalid date is ignored (13.1.4), so NaN must not fail the request.
-    const since = Date.parse(ifUnmodifiedSince);
-    if (!Number.isNaN(since) && Date.parse(validators.lastModified) > since) return 'failed';
-  }
-
   const safe = request.verb === 'GET' || request.verb === 'HEAD';
+  if (!safe) return writePreconditionsHold(headers, validators) ? 'proceed' : 'failed';
+  if (!matchConditionsHold(headers, validators)) return 'failed';
+
   const ifNoneMatch = headers['if-none-match'];
-  if (!safe) {
-    // For a method that changes state, a matching If-None-Match (e.g. `*` to
-    // refuse overwriting an existing file) fails the request instead.
-    return ifNoneMatch !== undefined && fresh({ 'if-none-match': ifNoneMatch }, { etag: validators.etag })
-      ? 'failed'
-      : 'proceed';
-  }
   // If-Modified-Since is ignored when If-None-Match is present (13.1.3);
   // `fresh` would otherwise require both to hold. Cache-Control: no-cache
   // from the client (a forced reload) makes `fresh` answer stale.
@@ -48,6 +34,41 @@ export function checkPreconditions(request: Pick<HttpRequest, 'verb' | 'headers'
     ? { 'if-none-match': ifNoneMatch, 'cache-control': headers['cache-control'] }
     : { 'if-modified-since': headers['if-modified-since'], 'cache-control': headers['cache-control'] };
   return fresh(conditions, { etag: validators.etag, 'last-modified': validators.lastModified }) ? 'not-modified' : 'proceed';
+}
+
+/**
+ * Whether the preconditions of a state-changing request (PUT, POST,
+ * DELETE) hold for the target's `current` validators, `undefined` when the
+ * target does not exist (RFC 9110, 13.2.2 steps 1 to 3): If-Match (else
+ * If-Unmodified-Since), then If-None-Match, whose match fails the request
+ * rather than giving a 304. `If-Match: *` needs a current file and
+ * `If-None-Match: *` needs there to be none, so a client can say "overwrite
+ * only" or "create only". If-Unmodified-Since on a missing file is ignored:
+ * it has no date to compare (13.1.4). Unlike GET, Cache-Control plays no
+ * part here.
+ */
+export function writePreconditionsHold(headers: HttpRequest['headers'], current: Validators | undefined): boolean {
+  if (headers['if-match'] !== undefined && current === undefined) return false;
+  if (current !== undefined && !matchConditionsHold(headers, current)) return false;
+  const ifNoneMatch = headers['if-none-match'];
+  if (ifNoneMatch === undefined || current === undefined) return true;
+  if (ifNoneMatch.trim() === '*') return false;
+  // The weak comparison (13.1.2): the opaque tags equal, W/ or not.
+  const tag = current.etag?.replace(/^W\//, '');
+  return tag === undefined || !entityTags(ifNoneMatch).some((listed) => listed.replace(/^W\//, '') === tag);
+}
+
+/** Steps 1 and 2: If-Match, else If-Unmodified-Since, against a current representation. */
+function matchConditionsHold(headers: HttpRequest['headers'], validators: Validators): boolean {
+  const ifMatch = headers['if-match'];
+  const ifUnmodifiedSince = headers['if-unmodified-since'];
+  if (ifMatch !== undefined) return matchesStrongly(ifMatch, validators.etag);
+  if (ifUnmodifiedSince !== undefined && validators.lastModified !== undefined) {
+    // An invalid date is ignored (13.1.4), so NaN must not fail the request.
+    const since = Date.parse(ifUnmodifiedSince);
+    if (!Number.isNaN(since) && Date.parse(validators.lastModified) > since) return false;
+  }
+  return true;
 }
 
 /** If-Match uses the strong comparison (RFC 9110, 8.8.3.2): weak tags never match. `*` matches any current representation. */

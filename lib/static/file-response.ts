@@ -1,10 +1,9 @@
-import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import compressible from 'compressible';
 import { HttpError } from '../errors.js';
 import type { HttpRequest, HttpResponse, OutgoingHeaders } from '../types.js';
 import { checkPreconditions } from './conditional.js';
-import { chooseEncoding, encodedStream, type CompressOptions } from './compress.js';
+import { chooseEncoding, compressesWell, encodedStream, type CompressOptions } from './compress.js';
+import { closeFile, fileStream } from './file-body.js';
 import { answerRange } from './ranges.js';
 import type { ServedFile } from './served-file.js';
 
@@ -23,12 +22,34 @@ export interface FileResponseOptions {
 type FileRequest = HttpRequest | Pick<HttpRequest, 'verb'>;
 
 /**
- * The answer for one regular file that passed the path checks, shared by
- * `serveDirectory` and `sendFile`: preconditions (304, 412), then a range,
- * then compression, else the whole file. The file is opened only here, after
- * every check, and not at all for HEAD.
+ * The answer for one open regular file that passed the path checks, shared
+ * by `serveDirectory` and `sendFile`: preconditions (304, 412), then a
+ * range, then compression, else the whole file.
+ *
+ * It owns `file.handle`: every answer either hands it to its body stream
+ * (which closes it when it ends or is destroyed) or closes it at once (HEAD,
+ * 304, 412, 416), also when this function throws. Size, validators and
+ * bytes all come from that one handle, so a file renamed over meanwhile is
+ * still sent whole and as described.
+ *
+ * `storedEncoding` says `file` holds the bytes of a precompressed sibling
+ * (`.br`, `.gz`) in that coding: they are sent as they are, with a length,
+ * ranges over the encoded bytes, and no further compression.
  */
-export function fileResponse(request: FileRequest | undefined, file: ServedFile, options: FileResponseOptions): HttpResponse {
+export function fileResponse(
+  request: FileRequest | undefined, file: ServedFile, options: FileResponseOptions, storedEncoding?: 'br' | 'gzip',
+): HttpResponse {
+  try {
+    return answer(request, file, options, storedEncoding);
+  } catch (error) {
+    closeFile(file);
+    throw error;
+  }
+}
+
+/** Each answer without a body from the file closes the handle before it returns (`bodiless`). */
+
+function answer(request: FileRequest | undefined, file: ServedFile, options: FileResponseOptions, storedEncoding: 'br' | 'gzip' | undefined): HttpResponse {
   const full = request !== undefined && 'headers' in request ? request : undefined;
   const isHead = request?.verb === 'HEAD';
   const headers: OutgoingHeaders = { 'Content-Type': file.contentType };
@@ -36,8 +57,9 @@ export function fileResponse(request: FileRequest | undefined, file: ServedFile,
   if (options.lastModified) headers['Last-Modified'] = file.lastModified;
   if (options.cacheControl !== undefined) headers['Cache-Control'] = options.cacheControl;
   // Caches must key compressible files by Accept-Encoding even when this answer is not compressed.
-  const mayCompress = options.compress !== undefined && compressible(file.contentType) === true;
-  if (mayCompress) headers.Vary = 'Accept-Encoding';
+  const mayCompress = storedEncoding === undefined && options.compress !== undefined && compressesWell(file.contentType);
+  if (mayCompress || storedEncoding !== undefined) headers.Vary = 'Accept-Encoding';
+  if (storedEncoding !== undefined) headers['Content-Encoding'] = storedEncoding;
   if (options.ranges) headers['Accept-Ranges'] = 'bytes';
 
   if (full !== undefined) {
@@ -53,7 +75,7 @@ export function fileResponse(request: FileRequest | undefined, file: ServedFile,
     if (outcome === 'not-modified') {
       // The 304 must carry the tag the 200 would have had, or a cache would not match it to its stored copy.
       if (!wantsRange && negotiate() !== undefined) weakenTag(headers);
-      return { statuscode: 304, headers: notModifiedHeaders(headers) };
+      return bodiless(file, { statuscode: 304, headers: notModifiedHeaders(headers) });
     }
 
     if (wantsRange) {
@@ -67,14 +89,21 @@ export function fileResponse(request: FileRequest | undefined, file: ServedFile,
       headers['Content-Encoding'] = encoding;
       // HEAD gets an empty stream rather than no message: with no message the library would
       // state Content-Length: 0, and the compressed length is not known before compressing.
-      return { statuscode: 200, headers, message: isHead ? Readable.from([]) : encodedStream(file, encoding) };
+      if (isHead) return bodiless(file, { statuscode: 200, headers, message: Readable.from([]) });
+      return { statuscode: 200, headers, message: encodedStream(file, encoding) };
     }
   }
 
   headers['Content-Length'] = file.stat.size;
-  // No known end: a file that grew since its stat then fails the library's Content-Length check
-  // (reported, connection closed) instead of silently sending bytes of the new content.
-  return { statuscode: 200, headers, message: isHead ? undefined : createReadStream(file.path) };
+  // No known end: a file that grows in place while it is sent then fails the library's
+  // Content-Length check (reported, connection closed) instead of ending as if complete.
+  if (isHead) return bodiless(file, { statuscode: 200, headers });
+  return { statuscode: 200, headers, message: fileStream(file) };
+}
+
+function bodiless(file: ServedFile, response: HttpResponse): HttpResponse {
+  closeFile(file);
+  return response;
 }
 
 /**

@@ -14,6 +14,11 @@ export interface ListingOptions {
    * existence nor its target's size and date are shown.
    */
   root?: string;
+  /**
+   * Where the page's upload form posts to (a URL that stores files in this
+   * very directory), or undefined for a page without a form.
+   */
+  uploadAction?: string | undefined;
 }
 
 /** One entry of a listing; `href` is already URL-encoded and relative to the listed directory's URL. */
@@ -42,7 +47,7 @@ const STAT_CONCURRENCY = 32;
  */
 export async function listingResponse(request: HttpRequest, directory: string, urlPath: string, options: ListingOptions): Promise<HttpResponse> {
   const { entries, truncated } = await readEntries(directory, options);
-  return render(request, urlPath, entries, truncated);
+  return render(request, urlPath, entries, truncated, options.uploadAction);
 }
 
 /**
@@ -142,15 +147,16 @@ function byKindThenName(a: ListingEntry, b: ListingEntry): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
-function render(request: HttpRequest, urlPath: string, entries: ListingEntry[], truncated: boolean): HttpResponse {
+function render(request: HttpRequest, urlPath: string, entries: ListingEntry[], truncated: boolean, uploadAction?: string): HttpResponse {
   const headers: OutgoingHeaders = {
     // A cache must not hand the JSON variant to a browser, or the page to a script.
     Vary: 'Accept',
     // The listing changes whenever the directory does.
     'Cache-Control': 'no-cache',
     'X-Content-Type-Options': 'nosniff',
-    // The page has no scripts at all: even a name that escaped escaping could not run.
-    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    // The page has no scripts at all: even a name that escaped escaping could not run. form-action
+    // does not fall back to default-src: it is named so that the upload form may post here and nowhere else.
+    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'",
   };
   const { shown, encoded } = displayPath(urlPath);
   if (prefersJson(request)) {
@@ -174,7 +180,7 @@ function render(request: HttpRequest, urlPath: string, entries: ListingEntry[], 
   return {
     statuscode: 200,
     headers: { ...headers, 'Content-Type': 'text/html; charset=utf-8' },
-    message: page(shown, encoded, entries, truncated),
+    message: page(shown, encoded, entries, truncated, uploadAction),
   };
 }
 
@@ -208,6 +214,7 @@ a { color: #0645ad; text-decoration: none; }
 a:hover { text-decoration: underline; }
 tr.directory a { font-weight: 600; }
 p.note { color: #a33; }
+form.upload { margin-top: 1.5em; padding: .75em; border: 1px solid #ccc; }
 @media (prefers-color-scheme: dark) {
   body { color: #ddd; background: #111; }
   a { color: #8ab4f8; }
@@ -215,7 +222,7 @@ p.note { color: #a33; }
 }`;
 
 // The empty data: icon (allowed by img-src data:) spares the browser a /favicon.ico request per listing.
-function page(shown: string, encoded: string, entries: ListingEntry[], truncated: boolean): string {
+function page(shown: string, encoded: string, entries: ListingEntry[], truncated: boolean, uploadAction: string | undefined): string {
   const title = `Index of ${escapeHtml(shown)}`;
   const rows: string[] = [];
   if (encoded !== '/') {
@@ -235,6 +242,12 @@ function page(shown: string, encoded: string, entries: ListingEntry[], truncated
   const note = truncated
     ? `<p class="note">This directory has more than ${MAX_LISTING_ENTRIES.toLocaleString('en')} entries; only the first ${MAX_LISTING_ENTRIES.toLocaleString('en')} read are listed.</p>\n`
     : '';
+  // A plain form, no script: the browser sends multipart/form-data and follows the 303 back here.
+  const form = uploadAction === undefined
+    ? ''
+    : `<form class="upload" method="post" action="${escapeHtml(uploadAction)}" enctype="multipart/form-data">\n` +
+      '<label>Upload files: <input type="file" name="file" multiple required></label>\n' +
+      '<button type="submit">Upload</button>\n</form>\n';
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -253,7 +266,7 @@ ${note}<table>
 ${rows.join('\n')}
 </tbody>
 </table>
-</body>
+${form}</body>
 </html>
 `;
 }

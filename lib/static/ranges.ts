@@ -5,10 +5,10 @@
  * Range header is to be ignored.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import parseRange from 'range-parser';
 import type { HttpRequest, HttpResponse, OutgoingHeaders } from '../types.js';
+import { closeFile, closeWith, fileStream, partStream } from './file-body.js';
 import type { ServedFile } from './served-file.js';
 
 /**
@@ -35,6 +35,8 @@ export const MAX_RANGE_SPECS = 200;
  * file should be sent (no Range, not GET, an `If-Range` that does not match,
  * a range type other than bytes). `headers` are the headers the full answer
  * would carry (ETag, Last-Modified, Cache-Control, ...); they are kept.
+ * A 206 hands the file's handle to its body, a 416 closes it; with
+ * `undefined` it stays open for the caller's full answer.
  *
  * Hostile range sets get the full file (200, via `undefined`), never 416:
  * ignoring Range is always allowed (RFC 9110, section 14.2) and always gives
@@ -72,6 +74,7 @@ export function answerRange(request: HttpRequest, file: ServedFile, headers: Out
   if (ranges === -1) {
     // No range overlaps the file. The body is empty, so the file's
     // Content-Type and Content-Length do not describe it.
+    closeFile(file);
     return {
       statuscode: 416,
       headers: {
@@ -95,7 +98,7 @@ export function answerRange(request: HttpRequest, file: ServedFile, headers: Out
         'Content-Range': `bytes ${start}-${end}/${size}`,
         'Content-Length': end - start + 1,
       },
-      message: createReadStream(file.path, { start, end }),
+      message: fileStream(file, start, end),
     };
   }
   return multipart(file, ranges, headers);
@@ -173,15 +176,15 @@ function multipart(file: ServedFile, ranges: readonly parseRange.Range[], header
   let length = tail.length;
   for (const part of parts) length += part.head.length + part.end - part.start + 1;
 
-  // Each part's file stream is opened only when its turn comes, so at most
-  // one descriptor is open. A read error rejects the generator and so
-  // errors the body stream; a client that goes away destroys the body,
-  // which returns the generator and, through for-await, destroys the open
-  // file stream.
+  // Every part reads the one open handle, which the body stream closes when
+  // it closes (done, destroyed, or failed), even if it was never read. A
+  // read error rejects the generator and so errors the body stream; a
+  // client that goes away destroys the body, which returns the generator
+  // and, through for-await, destroys the part stream being read.
   async function* body(): AsyncGenerator<Buffer> {
     for (const part of parts) {
       yield part.head;
-      for await (const chunk of createReadStream(file.path, { start: part.start, end: part.end })) yield chunk as Buffer;
+      for await (const chunk of partStream(file, part.start, part.end)) yield chunk as Buffer;
     }
     yield tail;
   }
@@ -194,7 +197,7 @@ function multipart(file: ServedFile, ranges: readonly parseRange.Range[], header
       'Content-Type': `multipart/byteranges; boundary=${boundary}`,
       'Content-Length': length,
     },
-    message: Readable.from(body(), { objectMode: false }),
+    message: closeWith(file, Readable.from(body(), { objectMode: false })),
   };
 }
 

@@ -4,12 +4,16 @@ import path from 'node:path';
 import { corsHeaders, isPreflight, preflightHeaders } from '../cors.js';
 import { HttpError } from '../errors.js';
 import type { HttpRequest, HttpResponse, OutgoingHeaders, OutgoingHeaderValue } from '../types.js';
-import { describeFile } from './file-info.js';
+import { closeFile } from './file-body.js';
+import { openServedFile } from './file-info.js';
 import { fileResponse, type FileResponseOptions } from './file-response.js';
 import { entriesResponse, listingResponse, type ListingEntry } from './listing.js';
+import { findPrecompressed } from './precompressed.js';
 import { realPathInside, resolveRequestPath } from './safe-path.js';
+import type { ServedFile } from './served-file.js';
 import { resolveStaticOptions, type Mount, type ServeDirectoryOptions, type StaticOptions } from './static-options.js';
 import { uploadResponse } from './upload.js';
+import { uploadUrlOf } from './upload-location.js';
 
 export type { ServeDirectoryOptions } from './static-options.js';
 
@@ -21,7 +25,9 @@ export type StaticCallback = (request: HttpRequest) => Promise<HttpResponse>;
  * HEAD of files below one or several directories, OPTIONS, and uploads when
  * asked for. Returns the response object, or throws `HttpError` (404, 405,
  * 412, ...) with a generic message: a user's callback can call it to
- * delegate a request, and catch the 404 to answer otherwise.
+ * delegate a request, and catch the 404 to answer otherwise. A file's
+ * answer holds the open file in its `message` stream: return it (the
+ * library closes it however the answer ends), or destroy that stream.
  *
  * @example
  * await registerCallback(['127.0.0.1', 8080], serveDirectory({ root: 'public' }));
@@ -93,16 +99,14 @@ export function serveDirectory(options: ServeDirectoryOptions): StaticCallback {
     } catch (error) {
       if (config.spa !== undefined && error instanceof HttpError && error.status === 404 && wantsSpa(request, rest)) {
         const spa = await findFile(mount, `/${config.spa.split('/').map(encodeURIComponent).join('/')}`).catch(() => undefined);
-        if (spa !== undefined && spa.info.isFile()) {
-          return fileResponse(request, describeFile(spa.real, spa.info), fileOptions);
-        }
+        if (spa !== undefined && spa.info.isFile()) return sendServed(request, mount, spa.joined, spa.real, spa.real);
       }
       throw error;
     }
   }
 
   async function readPath(request: HttpRequest, mount: Mount, prefix: string, rest: string): Promise<HttpResponse> {
-    const { segments, real, info } = await findFile(mount, rest === '' ? '/' : rest);
+    const { segments, joined, real, info } = await findFile(mount, rest === '' ? '/' : rest);
     const slash = rest.endsWith('/');
     if (info.isDirectory()) {
       const url = `${prefix}/${segments.map(encodeURIComponent).join('/')}${segments.length > 0 ? '/' : ''}`;
@@ -113,24 +117,61 @@ export function serveDirectory(options: ServeDirectoryOptions): StaticCallback {
         return { statuscode: 301, headers: { Location: `${url}${query}` }, message: '' };
       }
       for (const index of config.index) {
-        const found = await fileBelow(mount, path.join(real, index));
-        if (found !== undefined) return fileResponse(request, describeFile(found.real, found.info, index), fileOptions);
+        const candidate = path.join(real, index);
+        const found = await fileBelow(mount, candidate);
+        if (found !== undefined) return sendServed(request, mount, candidate, found.real, index);
       }
-      if (config.list) return listingResponse(request, real, decodeURIComponent(url), { dotfiles: config.dotfiles, root: mount.root });
+      if (config.list) {
+        // The form is offered only where a POST stores files into the directory shown.
+        const uploadAction = config.upload === undefined ? undefined : uploadUrlOf(config.upload, real);
+        return listingResponse(request, real, decodeURIComponent(url), { dotfiles: config.dotfiles, root: mount.root, uploadAction });
+      }
       throw notFound();
     }
     // A file asked for as a directory (`/a.txt/`) is not there, as for the file system (ENOTDIR);
     // FIFOs, sockets and devices are never served (a FIFO would hang the response).
     if (slash || !info.isFile()) throw notFound();
-    return fileResponse(request, describeFile(real, info, segments.at(-1)), fileOptions);
+    return sendServed(request, mount, joined, real, segments.at(-1)!);
+  }
+
+  /**
+   * Opens the file (its fstat decides size and validators; 403, 503 when it
+   * cannot be opened) and answers with it, or with its precompressed sibling.
+   * `joined` is the path as requested (before symlinks are resolved), to
+   * which a sibling's suffix is added; `name` decides the Content-Type.
+   */
+  async function sendServed(request: HttpRequest, mount: Mount, joined: string, real: string, name: string): Promise<HttpResponse> {
+    const file = await openServedFile(real, name);
+    let sibling;
+    try {
+      sibling = config.precompressed ? await findPrecompressed(request, name, (suffix) => openSibling(mount, joined + suffix, name)) : undefined;
+    } catch (error) {
+      closeFile(file);
+      throw error;
+    }
+    if (sibling === undefined) return fileResponse(request, file, fileOptions);
+    closeFile(file);
+    return fileResponse(request, sibling.file, fileOptions, sibling.encoding);
+  }
+
+  /** A sibling passes the same checks as any file (inside the root, no escaping symlink, no hidden target); undefined when absent or refused. */
+  async function openSibling(mount: Mount, candidate: string, name: string): Promise<ServedFile | undefined> {
+    try {
+      const real = await realPathInside(mount.root, candidate);
+      hideDotTargets(mount.root, real);
+      return await openServedFile(real, name);
+    } catch (error) {
+      if (error instanceof HttpError && (error.status === 404 || error.status === 403)) return undefined;
+      throw error;
+    }
   }
 
   /** Steps 1 to 6 of the path checks, then stat. */
-  async function findFile(mount: Mount, urlPath: string): Promise<{ segments: string[]; real: string; info: Stats }> {
+  async function findFile(mount: Mount, urlPath: string): Promise<{ segments: string[]; joined: string; real: string; info: Stats }> {
     const resolved = resolveRequestPath(mount.root, urlPath, { dotfiles: config.dotfiles });
     const real = await realPathInside(mount.root, resolved.joined);
     hideDotTargets(mount.root, real);
-    return { segments: resolved.segments, real, info: await statOr404(real) };
+    return { segments: resolved.segments, joined: resolved.joined, real, info: await statOr404(real) };
   }
 
   /** An index file candidate: undefined when absent, a directory, or outside the root. */

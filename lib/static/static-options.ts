@@ -32,7 +32,18 @@ export interface ServeDirectoryOptions {
   lastModified?: boolean;
   /** Compress compressible files when the client accepts it. Default `true` (files from 1 KiB to 16 MiB). */
   compress?: boolean | { maxSize?: number; minSize?: number };
-  /** Accept PUT and POST (and DELETE when `delete` is true) into `dir`. Default: none, those methods answer 405. */
+  /**
+   * Send `file.br` or `file.gz`, when one exists beside the requested file,
+   * to a client that accepts that coding (with `Content-Encoding`, its own
+   * length and ETag). Default `true`.
+   */
+  precompressed?: boolean;
+  /**
+   * Accept PUT and POST (and DELETE when `delete` is true) into `dir`, and
+   * `multipart/form-data` POSTs (browser forms) to its directories.
+   * `maxSize` bounds each stored file, and all files of one form together.
+   * Default: none, those methods answer 405.
+   */
   upload?: { dir: string; maxSize?: number; partial?: boolean; delete?: boolean };
   /** `'on'`: CORS headers on every response; `'auto'`: when the request has `Origin`. Default `'off'`. */
   cors?: CorsMode;
@@ -61,6 +72,7 @@ export interface StaticOptions {
   etag: boolean;
   lastModified: boolean;
   compress: CompressOptions | undefined;
+  precompressed: boolean;
   upload: UploadOptions | undefined;
   cors: CorsMode;
   headers: Array<[string, OutgoingHeaderValue]>;
@@ -69,7 +81,7 @@ export interface StaticOptions {
 }
 
 const KNOWN = [
-  'root', 'index', 'list', 'dotfiles', 'cacheControl', 'etag', 'lastModified', 'compress', 'upload', 'cors',
+  'root', 'index', 'list', 'dotfiles', 'cacheControl', 'etag', 'lastModified', 'compress', 'precompressed', 'upload', 'cors',
   'headers', 'spa',
 ] as const;
 
@@ -91,6 +103,11 @@ export function resolveStaticOptions(input: unknown): StaticOptions {
     options[key] === undefined ? fallback : check(`options.${key}`, options[key]);
   const dotfiles = pick('dotfiles', expectBoolean, false);
   const { mounts, single } = checkRoot('options.root', options.root);
+  const etag = pick('etag', expectBoolean, true);
+  const lastModified = pick('lastModified', expectBoolean, true);
+  const upload = pick('upload', (name, value) => checkUpload(name, value, dotfiles), undefined);
+  // Uploads compare preconditions with the validators GET sends, and name stored files by their URL there.
+  if (upload !== undefined) Object.assign(upload, { served: { mounts, single, dotfiles }, etag, lastModified });
   return {
     mounts,
     single,
@@ -98,10 +115,11 @@ export function resolveStaticOptions(input: unknown): StaticOptions {
     list: pick('list', expectBoolean, false),
     dotfiles,
     cacheControl: pick('cacheControl', checkCacheControl, STATIC_DEFAULTS.cacheControl),
-    etag: pick('etag', expectBoolean, true),
-    lastModified: pick('lastModified', expectBoolean, true),
+    etag,
+    lastModified,
     compress: pick('compress', checkCompress, checkCompress('options.compress', true)),
-    upload: pick('upload', (name, value) => checkUpload(name, value, dotfiles), undefined),
+    precompressed: pick('precompressed', expectBoolean, true),
+    upload,
     cors: pick('cors', (name, value) => expectOneOf(name, value, ['off', 'on', 'auto'] as const), 'off'),
     headers: pick('headers', expectDefaultHeaders, []),
     spa: pick('spa', checkSpa, undefined),

@@ -1,10 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { lstat, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { HttpError } from '../errors.js';
 import type { HttpRequest, HttpResponse } from '../types.js';
+import { writePreconditionsHold } from './conditional.js';
+import { describeStats } from './file-info.js';
+import { isFormUpload, multipartUpload } from './multipart-upload.js';
 import { realPathInside, resolveRequestPath } from './safe-path.js';
+import {
+  checkStoredName, commitTemp, createTemp, fsCall, lstatIfAny, refuseNonFile, syncDirectory, timedOut, writeAt,
+} from './upload-files.js';
+import { servedUrlOf, type ServedRoots } from './upload-location.js';
 
 export interface UploadOptions {
   /** The real path of the write directory. */
@@ -17,6 +23,16 @@ export interface UploadOptions {
   allowDelete: boolean;
   /** Allow names starting with '.'. */
   dotfiles: boolean;
+  /**
+   * What GET serves. A stored file's `Location` is its URL there, and is
+   * left out when it is not served (a `Location` that answers 404 would
+   * mislead); the upload form and its redirect need it too. Default: none.
+   */
+  served?: ServedRoots;
+  /** Whether GET sends an ETag, so that If-Match and If-None-Match compare with it. Default true. */
+  etag?: boolean;
+  /** Whether GET sends Last-Modified, so that If-Unmodified-Since compares with it. Default true. */
+  lastModified?: boolean;
 }
 
 /** What a request path names in the write directory, once every safety check has passed. */
@@ -28,7 +44,6 @@ interface Target {
   file: string;
   /** The file as it is now, `undefined` when there is none. */
   existing: Stats | undefined;
-  segments: string[];
 }
 
 /** A parsed `Content-Range: bytes first-last/complete` of a partial PUT. */
@@ -37,12 +52,6 @@ interface ByteRange {
   last: number;
 }
 
-const TEMP_SUFFIX = '.upload';
-// Our own temp names (`.<name>.<16 hex>.upload`): a client that may address dotfiles
-// must still not overwrite or delete another upload's temp file in flight.
-const TEMP_NAME = /^\..*\.[0-9a-f]{16}\.upload$/;
-// Most file systems cap one name at 255 bytes; the temp name must fit as well.
-const NAME_MAX = 255;
 const COPY_CHUNK = 64 * 1024;
 
 /**
@@ -52,13 +61,22 @@ const COPY_CHUNK = 64 * 1024;
  * PUT and POST store the body atomically: it is streamed into a hidden temp
  * file in the target's own directory, fsynced, then renamed over the target,
  * so a reader sees the old file or the complete new one, never a mix, and an
- * aborted or oversized upload leaves the old file and no temp file. 201 (with
- * `Location`) for a new file, 204 for an overwrite. DELETE answers 204, or 404
- * when there is no such file, and only with `allowDelete` (405 otherwise).
+ * aborted or oversized upload leaves the old file and no temp file. 201 for a
+ * new file (with `Location` when `served` serves it), 204 for an overwrite.
+ * DELETE answers 204, or 404 when there is no such file, and only with
+ * `allowDelete` (405 otherwise). A `multipart/form-data` POST to a directory
+ * stores each file part there (see `multipartUpload`).
+ *
+ * Preconditions (RFC 9110, 13.1) are evaluated against the target as it
+ * is: If-Match and If-None-Match with the ETag a GET would send,
+ * If-Unmodified-Since with its Last-Modified; `If-None-Match: *` holds only
+ * when there is no file, `If-Match: *` only when there is one; 412 when
+ * one fails. They are checked before the body is read, and again just
+ * before the file is put in place.
  *
  * Refusals, all before the body is read (so no `100 Continue` is sent):
- * 400 bad path or `Content-Range` without `partial`; 403 traversal, a
- * symlink target or a reserved name; 404 a missing parent directory or one
+ * 400 bad path or name, or `Content-Range` without `partial`; 403 traversal, a
+ * symlink target or a reserved name; 412 a failed precondition; 404 a missing parent directory or one
  * that leads outside; 409 a directory; 413 a `Content-Length` over `maxSize`.
  *
  * @example
@@ -72,9 +90,32 @@ export async function uploadResponse(request: HttpRequest, urlPath: string, opti
       headers: { Allow: options.allowDelete ? 'PUT, POST, DELETE' : 'PUT, POST' },
     });
   }
+  if (isFormUpload(request, urlPath)) return multipartUpload(request, urlPath, options);
   const target = await resolveTarget(urlPath, options);
-  if (verb === 'DELETE') return deleteFile(target);
-  return storeBody(request, urlPath, target, options);
+  // A DELETE of nothing is 404 whatever its conditions: preconditions apply only to what would otherwise succeed (13.2.1).
+  if (verb === 'DELETE') {
+    if (!target.existing) throw new HttpError(404, 'Not Found');
+    checkPreconditions(request, target.existing, options);
+    return deleteFile(target);
+  }
+  // Refused before the body is read, so a client that sent Expect: 100-continue need not send it.
+  checkPreconditions(request, target.existing, options);
+  return storeBody(request, target, options);
+}
+
+/** 412 unless the request's preconditions hold for `current` (the target's lstat, `undefined` when absent). */
+function checkPreconditions(request: HttpRequest, current: Stats | undefined, options: UploadOptions): void {
+  const described = current === undefined ? undefined : describeStats(current, '');
+  const validators = described === undefined ? undefined : {
+    etag: options.etag === false ? undefined : described.etag,
+    lastModified: options.lastModified === false ? undefined : described.lastModified,
+  };
+  if (!writePreconditionsHold(request.headers, validators)) throw new HttpError(412, 'Precondition Failed');
+}
+
+/** Whether the request asks to create the file only if there is none (`If-None-Match: *`). */
+function createOnly(request: HttpRequest): boolean {
+  return request.headers['if-none-match']?.trim() === '*';
 }
 
 /**
@@ -90,7 +131,7 @@ async function resolveTarget(urlPath: string, options: UploadOptions): Promise<T
     throw new HttpError(409, 'A directory cannot be written; name a file');
   }
   const name = segments[segments.length - 1]!;
-  if (TEMP_NAME.test(name)) throw new HttpError(403, 'This name is reserved for uploads in progress');
+  checkStoredName(name, options.dotfiles);
   // Intermediate directories are never created: a typo would otherwise leave a
   // tree behind, and every directory made on a client's word is one more place
   // for a symlink race. The client creates nothing but the file it names.
@@ -100,29 +141,16 @@ async function resolveTarget(urlPath: string, options: UploadOptions): Promise<T
   const file = path.join(parent, name);
   const existing = await lstatIfAny(file);
   if (existing) refuseNonFile(existing);
-  return { parent, name, file, existing, segments };
-}
-
-/**
- * Only regular files are replaced or deleted. A directory is 409: a conflict
- * with the current state that the client can see and resolve by choosing
- * another name. A symlink (or a device, fifo, socket) is 403: the server's
- * operator put it there, and no request may write through it or replace it,
- * whatever it points to.
- */
-function refuseNonFile(stats: Stats): void {
-  if (stats.isDirectory()) throw new HttpError(409, 'A directory cannot be written; name a file');
-  if (!stats.isFile()) throw new HttpError(403, 'Forbidden');
+  return { parent, name, file, existing };
 }
 
 async function deleteFile(target: Target): Promise<HttpResponse> {
-  if (!target.existing) throw new HttpError(404, 'Not Found');
   await fsCall(() => unlink(target.file));
   await syncDirectory(target.parent);
   return { statuscode: 204 };
 }
 
-async function storeBody(request: HttpRequest, urlPath: string, target: Target, options: UploadOptions): Promise<HttpResponse> {
+async function storeBody(request: HttpRequest, target: Target, options: UploadOptions): Promise<HttpResponse> {
   const range = parseContentRange(request.headers['content-range'], options.partial);
   const declared = contentLength(request);
   const currentSize = target.existing?.size ?? 0;
@@ -148,10 +176,9 @@ async function storeBody(request: HttpRequest, urlPath: string, target: Target, 
     throw overLimit();
   }
 
-  const temp = path.join(target.parent, tempName(target.name));
-  // O_EXCL: the name is new, so nothing (and no symlink) is followed or clobbered.
-  const handle = await fsCall(() => open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o666));
+  const { temp, handle } = await createTemp(target.parent, target.name);
   let closed = false;
+  let replaced: Stats | undefined;
   let renamed = false;
   try {
     if (range && target.existing) await copyFile(target.file, handle);
@@ -175,7 +202,14 @@ async function storeBody(request: HttpRequest, urlPath: string, target: Target, 
     await fsCall(() => handle.sync());
     closed = true;
     await fsCall(() => handle.close());
-    await fsCall(() => rename(temp, target.file));
+    // The conditions again, against the file as it is now that the body is in: another writer may
+    // have replaced it while this one was uploading. The race that remains is the moment between
+    // this lstat and the rename (POSIX has no rename-if-unchanged); `If-None-Match: *` has none,
+    // as commitTemp links without clobbering.
+    replaced = await lstatIfAny(target.file);
+    if (replaced) refuseNonFile(replaced);
+    checkPreconditions(request, replaced, options);
+    await commitTemp(temp, target.file, createOnly(request));
     renamed = true;
   } finally {
     if (!closed) await handle.close().catch(() => {});
@@ -183,8 +217,9 @@ async function storeBody(request: HttpRequest, urlPath: string, target: Target, 
   }
   // The rename is durable only once the directory entry itself is on disk.
   await syncDirectory(target.parent);
-  if (target.existing) return { statuscode: 204 };
-  return { statuscode: 201, headers: { Location: locationOf(request, urlPath, target.segments) } };
+  if (replaced) return { statuscode: 204 };
+  const location = options.served === undefined ? undefined : servedUrlOf(options.served, target.file, 'file');
+  return location === undefined ? { statuscode: 201 } : { statuscode: 201, headers: { Location: location } };
 }
 
 /**
@@ -217,23 +252,6 @@ function contentLength(request: HttpRequest): number | undefined {
 }
 
 /**
- * `.<name>.<random>.upload`, beside the target so that the rename never
- * crosses a file system, and hidden so that it is never served while
- * dotfiles are. A long name is cut so that the temp name still fits.
- */
-function tempName(name: string): string {
-  const random = randomBytes(8).toString('hex');
-  const room = NAME_MAX - Buffer.byteLength(`..${random}${TEMP_SUFFIX}`);
-  let kept = name;
-  if (Buffer.byteLength(kept) > room) {
-    const codePoints = Array.from(name);
-    while (Buffer.byteLength(codePoints.join('')) > room) codePoints.pop();
-    kept = codePoints.join('');
-  }
-  return `.${kept}.${random}${TEMP_SUFFIX}`;
-}
-
-/**
  * Copies the current file into the temp file for a partial PUT. Opened with
  * O_NOFOLLOW: if the file was swapped for a symlink since it was checked,
  * nothing from outside is copied in.
@@ -252,80 +270,4 @@ async function copyFile(source: string, into: FileHandle): Promise<void> {
   } finally {
     await from.close();
   }
-}
-
-async function writeAt(handle: FileHandle, bytes: Buffer, position: number): Promise<void> {
-  let done = 0;
-  // A write may be short (a full disk, a signal); the rest follows at once.
-  while (done < bytes.length) {
-    const { bytesWritten } = await fsCall(() => handle.write(bytes, done, bytes.length - done, position + done));
-    done += bytesWritten;
-  }
-}
-
-/** fsync of a directory, so a rename or unlink survives a crash; some platforms cannot, which loses nothing else. */
-async function syncDirectory(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(dir, constants.O_RDONLY);
-    await handle.sync();
-  } catch {
-    // Windows cannot open a directory, some file systems refuse fsync on one.
-  } finally {
-    await handle?.close().catch(() => {});
-  }
-}
-
-async function lstatIfAny(file: string): Promise<Stats | undefined> {
-  try {
-    return await lstat(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    return fsCall(() => Promise.reject(error));
-  }
-}
-
-/**
- * Runs a file-system call, turning the failures a client can cause or should
- * know about into statuses. Anything else is a fault of the server and stays
- * a 500 reported to `onError`.
- */
-async function fsCall<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    const status = FS_STATUS[(error as NodeJS.ErrnoException).code ?? ''];
-    if (status === undefined) throw error;
-    throw new HttpError(status, STATUS_TEXT[status], { cause: error });
-  }
-}
-
-const FS_STATUS: Record<string, number> = {
-  ENOENT: 404, ENOTDIR: 404, ELOOP: 403, EACCES: 403, EPERM: 403, EROFS: 403,
-  EISDIR: 409, ENAMETOOLONG: 414, ENOSPC: 507, EDQUOT: 507, EFBIG: 413,
-};
-
-const STATUS_TEXT: Record<number, string> = {
-  403: 'Forbidden', 404: 'Not Found', 409: 'A directory cannot be written; name a file',
-  413: 'The file is too large for this file system', 414: 'The name is too long', 507: 'Insufficient Storage',
-};
-
-/**
- * Where the new file is. An absolute path when the mount prefix (the part of
- * `request.path` before `urlPath`) is plain visible ASCII, else the encoded
- * name alone: a relative reference, resolved against the request target
- * (RFC 9110 section 10.2.2), so no odd byte sent by a client reaches the header.
- */
-function locationOf(request: HttpRequest, urlPath: string, segments: string[]): string {
-  const encoded = segments.map(encodeURIComponent);
-  if (request.path.endsWith(urlPath)) {
-    const mount = request.path.slice(0, request.path.length - urlPath.length).replace(/\/+$/, '');
-    if (/^[\x21-\x7e]*$/.test(mount) && !mount.includes('#')) return `${mount}/${encoded.join('/')}`;
-  }
-  return encoded[encoded.length - 1]!;
-}
-
-function timedOut(request: HttpRequest): boolean {
-  const { signal } = request;
-  return signal.aborted && (signal.reason as { code?: unknown } | undefined)?.code === 'ERR_CALLBACK_TIMEOUT';
 }
