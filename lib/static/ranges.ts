@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import parseRange from 'range-parser';
 import type { HttpRequest, HttpResponse, OutgoingHeaders } from '../types.js';
-import { closeFile, closeWith, fileStream, partStream } from './file-body.js';
+import { closeFile, closeWith, filePart, fileStream } from './file-body.js';
 import type { ServedFile } from './served-file.js';
 
 /**
@@ -184,7 +184,7 @@ function multipart(file: ServedFile, ranges: readonly parseRange.Range[], header
   async function* body(): AsyncGenerator<Buffer> {
     for (const part of parts) {
       yield part.head;
-      for await (const chunk of partStream(file, part.start, part.end)) yield chunk as Buffer;
+      yield* filePart(file, part.start, part.end);
     }
     yield tail;
   }
