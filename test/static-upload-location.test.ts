@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { serveDirectory, type ServeDirectoryOptions } from '../lib/index.js';
-import { isUploadDirServed } from '../lib/static/upload-location.js';
+import { uploadDirUrl } from '../lib/static/upload-location.js';
 import { ask, serve } from './support.js';
 
 const BYTES = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 31) % 256));
@@ -47,7 +47,7 @@ test('the served root as the upload directory: PUT then GET returns the same byt
   assert.equal(await putThenFollow(port, `/${encodeURIComponent('héllo wörld #1?.bin')}`), '/h%C3%A9llo%20w%C3%B6rld%20%231%3F.bin');
   assert.equal(await putThenFollow(port, '/sub%20dir/a%25b.bin'), '/sub%20dir/a%25b.bin');
   assert.ok(readFileSync(join(dir, 'sub dir', 'a%b.bin')).equals(BYTES));
-  assert.equal(isUploadDirServed({ root: dir, upload: { dir } }), true);
+  assert.equal(uploadDirUrl({ root: dir, upload: { dir } }), '/');
 });
 
 test('an upload directory that is not served: 201 without Location', async (t) => {
@@ -60,8 +60,8 @@ test('an upload directory that is not served: 201 without Location', async (t) =
   assert.equal(put.status, 201);
   assert.equal(put.headers.location, undefined);
   assert.ok(readFileSync(join(dir, 'incoming', 'x.bin')).equals(BYTES));
-  assert.equal(isUploadDirServed(options), false);
-  assert.equal(isUploadDirServed({ root: join(dir, 'public') }), false);
+  assert.equal(uploadDirUrl(options), undefined);
+  assert.equal(uploadDirUrl({ root: join(dir, 'public') }), undefined);
 });
 
 test('an upload directory inside the served root: Location under its path there', async (t) => {
@@ -70,7 +70,7 @@ test('an upload directory inside the served root: Location under its path there'
   const options = { root: dir, upload: { dir: join(dir, 'incoming files') } };
   const { port } = await start(t, options);
   assert.equal(await putThenFollow(port, '/x.bin'), '/incoming%20files/x.bin');
-  assert.equal(isUploadDirServed(options), true);
+  assert.equal(uploadDirUrl(options), '/incoming%20files/');
 });
 
 test('an upload directory hidden as a dotfile is not served: no Location', async (t) => {
@@ -79,8 +79,8 @@ test('an upload directory hidden as a dotfile is not served: no Location', async
   const options = { root: dir, upload: { dir: join(dir, '.uploads') } };
   const { port } = await start(t, options);
   assert.equal(await putThenFollow(port, '/x.bin'), undefined);
-  assert.equal(isUploadDirServed(options), false);
-  assert.equal(isUploadDirServed({ ...options, dotfiles: true }), true);
+  assert.equal(uploadDirUrl(options), undefined);
+  assert.equal(uploadDirUrl({ ...options, dotfiles: true }), '/.uploads/');
 });
 
 test('mount points: Location names the mount that serves the upload directory', async (t) => {
@@ -94,5 +94,5 @@ test('mount points: Location names the mount that serves the upload directory', 
   // An array of roots: mounts named after the directories.
   const listed = await start(t, { root: [join(dir, 'docs'), join(dir, 'pics')], upload: { dir: join(dir, 'docs') } });
   assert.equal(await putThenFollow(listed.port, '/d.bin'), '/docs/d.bin');
-  assert.equal(isUploadDirServed(options), true);
+  assert.equal(uploadDirUrl(options), '/my%20pics/new/');
 });

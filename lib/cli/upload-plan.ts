@@ -4,8 +4,7 @@
  * no URL reads the file back. That is GPAC's `wdir` alone, and a surprise
  * to anyone who tries the URL they just sent to, so it is said at start-up.
  */
-import { realpathSync } from 'node:fs';
-import path from 'node:path';
+import { uploadDirUrl } from '../static/upload-location.js';
 import { expectDirectory } from './flag-values.js';
 import { UsageError } from './shared.js';
 
@@ -20,26 +19,22 @@ export interface UploadPlan {
 
 /**
  * `--writable` (into the first served directory) or `--upload DIR`; `undefined`
- * when neither is given. Served directories are compared by real path, so a
- * symlink or a `./` spelling of a served directory counts as served.
+ * when neither is given. Whether uploads can be read back is the file
+ * server's own answer (real paths compared, so a symlink or a `./` spelling
+ * of a served directory counts as served).
  */
 export function planUploads(dirs: string[], writable: boolean, upload: string | undefined): UploadPlan | undefined {
   if (writable && upload !== undefined) {
     throw new UsageError('--writable and --upload both say where uploads go: give one of them');
   }
-  if (writable) {
-    const dir = dirs[0]!;
-    const which = dirs.length === 1 ? dir : `${dir} (the first DIR)`;
-    return { dir, notice: `Uploads (PUT, POST) go into ${which}: ${readBack(dirs, 0, '')}.\n` };
-  }
-  if (upload === undefined) return undefined;
-  const dir = expectDirectory(upload, '--upload');
-  const real = realpathSync(dir);
-  for (const [index, served] of dirs.entries()) {
-    const below = path.relative(realpathSync(served), real);
-    if (below === '' || (below.split(path.sep)[0] !== '..' && !path.isAbsolute(below))) {
-      return { dir, notice: `Uploads (PUT, POST) go into ${dir}: ${readBack(dirs, index, below)}.\n` };
-    }
+  if (!writable && upload === undefined) return undefined;
+  const dir = writable ? dirs[0]! : expectDirectory(upload!, '--upload');
+  const which = writable && dirs.length > 1 ? `${dir} (the first DIR)` : dir;
+  // Served as `httpserver serve` serves them: one directory at /, several as mount points.
+  const url = uploadDirUrl({ root: dirs.length === 1 ? dirs[0]! : dirs, upload: { dir } });
+  if (url !== undefined) {
+    const where = url === '/' ? 'each one is served at the URL it was sent to' : `what is sent to /NAME is served at ${url}NAME`;
+    return { dir, notice: `Uploads (PUT, POST) go into ${which}: ${where}.\n` };
   }
   return {
     dir,
@@ -48,14 +43,6 @@ export function planUploads(dirs: string[], writable: boolean, upload: string | 
       `To read uploads back, serve it as well (httpserver serve ${[...dirs, dir].map(shellWord).join(' ')} --upload ${shellWord(dir)}) ` +
       'or upload into the served directory with --writable.\n',
   };
-}
-
-/** Where an upload to `/NAME` is served: in served directory `index`, below it by `below`. */
-function readBack(dirs: string[], index: number, below: string): string {
-  // Several directories are mounted under their names, as serveDirectory names them.
-  const segments = [...(dirs.length === 1 ? [] : [path.basename(path.resolve(dirs[index]!))]), ...below.split(path.sep).filter(Boolean)];
-  if (segments.length === 0) return 'each one is served at the URL it was sent to';
-  return `what is sent to /NAME is served at /${segments.map(encodeURIComponent).join('/')}/NAME`;
 }
 
 /** `word` as a shell would need it typed: single-quoted when it has a space or anything else special. */

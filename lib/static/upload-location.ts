@@ -54,20 +54,23 @@ export function uploadUrlOf(upload: { dir: string; dotfiles: boolean }, real: st
 }
 
 /**
- * Whether `serveDirectory(options)` serves what it stores: true when the
- * upload directory is a served root or lies inside one (and is not hidden
- * as a dotfile path), so a PUT is answered with a `Location` that GET
- * finds. False without `upload`. Validates `options` as `serveDirectory`
- * does (and throws the same errors); it reads the file system only to
- * resolve the directories' real paths, and changes nothing.
+ * The URL path (ending in `/`) at which `serveDirectory(options)` serves
+ * what it stores: defined when the upload directory is a served root or lies
+ * inside one (and is not hidden as a dotfile path), so a PUT is answered
+ * with a `Location` that GET finds; undefined when uploads are write-only,
+ * or off. Validates `options` as `serveDirectory` does (and throws the same
+ * errors); it reads the file system only to resolve the directories' real
+ * paths, and changes nothing. `httpserver serve` says at start-up what it
+ * finds here.
  *
  * @example
- * if (!isUploadDirServed({ root: 'public', upload: { dir: 'incoming' } })) {
+ * if (uploadDirUrl({ root: 'public', upload: { dir: 'incoming' } }) === undefined) {
  *   console.warn('Uploads go to a directory that is not served: they cannot be downloaded here.');
  * }
  */
-export function isUploadDirServed(options: ServeDirectoryOptions): boolean {
+export function uploadDirUrl(options: ServeDirectoryOptions): string | undefined {
   const config = resolveStaticOptions(options);
-  if (config.upload === undefined) return false;
-  return servedUrlOf(config, config.upload.dir, 'directory') !== undefined;
+  if (config.upload === undefined) return undefined;
+  const url = servedUrlOf(config, config.upload.dir, 'directory');
+  return url === undefined || url.endsWith('/') ? url : `${url}/`;
 }
