@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
+import { run } from './support-process.js';
 
 const root = join(__dirname, '..', '..');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -62,8 +63,8 @@ test('type declarations exist for both entry points and name the main API', () =
   assert.ok(existsSync(join(dirname(join(root, manifest.types)), 'types.d.ts')));
 });
 
-test('only the library is published: the command-line shim, the build, its sources (for the source maps) and the docs', () => {
-  assert.deepEqual(manifest.files, ['bin', 'dist/lib', 'lib', 'README.md', 'LICENSE']);
+test('only the library is published: the command-line shim, the build, its sources (for the source maps), the tutorial\'s samples and the docs', () => {
+  assert.deepEqual(manifest.files, ['bin', 'dist/lib', 'lib', 'samples', 'docs', 'README.md', 'LICENSE']);
 });
 
 test('a TypeScript consumer type-checks against both entry points', (t) => {
@@ -98,19 +99,29 @@ test('a TypeScript consumer type-checks against both entry points', (t) => {
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { encoding: 'utf8', timeout: 60_000 });
 });
 
-// Issue 11, defect 12: the published types named `qs` types, which only a dev dependency provided.
-test('the packed library type-checks in a consumer that has only its runtime dependencies and @types/node', (t) => {
+/**
+ * What `npm install` of the packed library gives a consumer project in `dir`:
+ * the package from `npm pack`, its dependencies and none of its dev
+ * dependencies (but @types/node, which a TypeScript consumer has anyway).
+ */
+function installPacked(t: TestContext): { dir: string; modules: string } {
   const dir = mkdtempSync(join(tmpdir(), 'seattle-packed-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: root, encoding: 'utf8', timeout: 60_000 })
+  // The build is the one under test: prepack would rebuild dist/ under the running tests.
+  const tarball = execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], { cwd: root, encoding: 'utf8', timeout: 60_000 })
     .trim().split('\n').pop()!;
   const modules = join(dir, 'node_modules');
   mkdirSync(join(modules, '@types'), { recursive: true });
   execFileSync('tar', ['-xzf', join(dir, tarball), '-C', modules], { timeout: 30_000 });
   renameSync(join(modules, 'package'), join(modules, 'seattle-httpserver'));
-  // What `npm install seattle-httpserver` brings: its dependencies, none of its dev dependencies.
   for (const name of Object.keys(manifest.dependencies)) symlinkSync(join(root, 'node_modules', name), join(modules, name));
   symlinkSync(join(root, 'node_modules', '@types', 'node'), join(modules, '@types', 'node'));
+  return { dir, modules };
+}
+
+// Issue 11, defect 12: the published types named `qs` types, which only a dev dependency provided.
+test('the packed library type-checks in a consumer that has only its runtime dependencies and @types/node', (t) => {
+  const { dir } = installPacked(t);
   writeFileSync(join(dir, 'consumer.mts'), `
     import { registerCallback, stopCallback, type ServerOptions } from 'seattle-httpserver';
     const options: ServerOptions = { query: { depth: 2, allowDots: true } };
@@ -128,4 +139,18 @@ test('the packed library type-checks in a consumer that has only its runtime dep
     files: ['consumer.mts'],
   }));
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { encoding: 'utf8', timeout: 60_000 });
+});
+
+test('the tutorial\'s way in a project of one\'s own works: samples copied out of the installed package run with its command', async (t) => {
+  const { dir, modules } = installPacked(t);
+  const samples = join(modules, 'seattle-httpserver', 'samples');
+  for (const name of ['echo.mjs', 'escape-html.mjs']) copyFileSync(join(samples, name), join(dir, name));
+  assert.ok(existsSync(join(modules, 'seattle-httpserver', 'docs', 'tutorial.md')), 'the tutorial comes with the package');
+  const server = run(t, ['run', 'echo.mjs', '--port', '0'], join(modules, 'seattle-httpserver', 'bin', 'httpserver.js'), dir);
+  const [, url] = await server.waitForStdout(/^Serving echo\.mjs at (http:\/\/127\.0\.0\.1:\d+\/)$/m);
+  const response = await fetch(`${url}path?a=1`, { headers: { Accept: 'application/json' } });
+  assert.equal(response.status, 200);
+  assert.equal((await response.json() as { path: string }).path, '/path');
+  server.child.kill('SIGTERM');
+  assert.equal(await server.exited, 0);
 });
