@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, the programs the tests drive:
-# - chromium, for test/static-browser.test.ts (playwright-core drives it;
+# - chromium, for test/static/browser.test.ts (playwright-core drives it;
 #   playwright's own browser downloads are not used);
 # - curl, whose requests the tutorial's transcripts show (test/tutorial.test.ts
 #   checks them with scripts/tutorial-traces.mjs).

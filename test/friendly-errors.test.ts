@@ -2,7 +2,7 @@
  * The messages a beginner meets when a response is malformed, each checked
  * word for word: they name the field, what it got, and what is allowed (or
  * what was probably meant). The messages of the command line are checked
- * in cli-run.test.ts and cli.test.ts.
+ * in cli/run.test.ts and cli.test.ts.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

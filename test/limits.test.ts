@@ -48,7 +48,13 @@ test('requests waiting their turn are not read ahead: a client flooding pipeline
   let written = 0;
   const deadline = performance.now() + 3000;
   while (written < 40e6 && performance.now() < deadline) {
-    if (!connection.socket.write(batch)) await Promise.race([new Promise((resolve) => connection.socket.once('drain', resolve)), sleep(200)]);
+    if (!connection.socket.write(batch)) {
+      // The sleep often wins (the server is deliberately not reading): the drain listener goes with it.
+      let onDrain!: () => void;
+      const drained = new Promise<void>((resolve) => { onDrain = resolve; connection.socket.once('drain', onDrain); });
+      await Promise.race([drained, sleep(200)]);
+      connection.socket.off('drain', onDrain);
+    }
     written += batch.length;
     if (connection.socket.writableLength > 8e6) break;
   }

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import https from 'node:https';
 import { test } from 'node:test';
-import { connectRaw, makeCertificate, parseRaw, rawRequest } from './support.js';
-import { ADA_REQUEST, ADA_TRANSCRIPT, hello, normalize, serveTraced, wireLines } from './trace-support.js';
+import { connectRaw, makeCertificate, parseRaw, rawRequest } from '../support.js';
+import { ADA_REQUEST, ADA_TRANSCRIPT, hello, normalize, serveTraced, wireLines } from './support.js';
 
 
 test('a whole exchange: request bytes, then the dictionaries, then response bytes, then the close', async (t) => {

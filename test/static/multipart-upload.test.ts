@@ -11,11 +11,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpath
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { serveDirectory, type ServeDirectoryOptions } from '../lib/index.js';
-import { MAX_FORM_FILES } from '../lib/static/multipart-upload.js';
-import { ROOT } from './support-process.js';
-import { ask, connectRaw, serve, sleep, statusLines } from './support.js';
-import { allClosed } from './support-fds.js';
+import { serveDirectory, type ServeDirectoryOptions } from '../../lib/index.js';
+import { MAX_FORM_FILES } from '../../lib/static/multipart-upload.js';
+import { ROOT } from '../support-process.js';
+import { ask, connectRaw, serve, sleep, statusLines } from '../support.js';
+import { allClosed } from '../support-fds.js';
 
 const BOUNDARY = '----seattleFormBoundary7MA4YWxkTrZu0gW';
 const BINARY = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 13 + 7) % 256));

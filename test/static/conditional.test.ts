@@ -10,8 +10,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { serveDirectory } from '../lib/index.js';
-import { ask, connectRaw, serve, sleep, statusLines } from './support.js';
+import { serveDirectory } from '../../lib/index.js';
+import { ask, connectRaw, serve, sleep, statusLines } from '../support.js';
 
 function tempDir(t: TestContext): string {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'seattle-conditional-put-')));

@@ -11,10 +11,10 @@ import { basename, join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import etag from 'etag';
 import mime from 'mime-types';
-import type { ServerOptions } from '../lib/index.js';
-import { answerRange, MAX_RANGE_SPECS, MAX_RANGES } from '../lib/static/ranges.js';
-import type { ServedFile } from '../lib/static/served-file.js';
-import { ask, errorSink, serve } from './support.js';
+import type { ServerOptions } from '../../lib/index.js';
+import { answerRange, MAX_RANGE_SPECS, MAX_RANGES } from '../../lib/static/ranges.js';
+import type { ServedFile } from '../../lib/static/served-file.js';
+import { ask, errorSink, serve } from '../support.js';
 
 const SIZE = 64 * 1024;
 // Byte i is i mod 251: 251 is prime, so no power-of-two offset repeats the

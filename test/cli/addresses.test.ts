@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { exitWithin, run, type Running } from './support-process.js';
+import { exitWithin, run, type Running } from '../support-process.js';
 
 function fixture(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'seattle-lan-'));

@@ -9,8 +9,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { LIBRARY_DIR, scriptLocation } from '../lib/run/script-errors.js';
-import { exitWithin, run, type Running } from './support-process.js';
+import { LIBRARY_DIR, scriptLocation } from '../../lib/run/script-errors.js';
+import { exitWithin, run, type Running } from '../support-process.js';
 
 /** Files below a fresh directory (a name with a space), removed after the test. */
 function scripts(t: TestContext, files: Record<string, string>): string {

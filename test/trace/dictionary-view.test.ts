@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { Readable, Writable } from 'node:stream';
 import { test } from 'node:test';
-import { HttpError, registerCallback } from '../lib/index.js';
-import type { HttpRequest } from '../lib/index.js';
-import { resolveOptions } from '../lib/options.js';
-import { traceCallback } from '../lib/trace/dictionary-view.js';
-import { Transcript } from '../lib/trace/transcript.js';
-import { errorSink, rawRequest, parseRaw, serve } from './support.js';
-import { normalize, serveTraced } from './trace-support.js';
+import { HttpError, registerCallback } from '../../lib/index.js';
+import type { HttpRequest } from '../../lib/index.js';
+import { resolveOptions } from '../../lib/options.js';
+import { traceCallback } from '../../lib/trace/dictionary-view.js';
+import { Transcript } from '../../lib/trace/transcript.js';
+import { errorSink, rawRequest, parseRaw, serve } from '../support.js';
+import { normalize, serveTraced } from './support.js';
 
 test('a GET with a query: the request and response dictionaries, field by field', async (t) => {
   const served = await serveTraced(t, (request) => ({

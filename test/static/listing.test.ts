@@ -3,11 +3,11 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, utimesSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { HttpError, sendFile } from '../lib/index.js';
-import type { HttpRequest } from '../lib/index.js';
-import { entriesResponse, listingResponse, MAX_LISTING_ENTRIES, type ListingEntry } from '../lib/static/listing.js';
-import { resolveRequestPath } from '../lib/static/safe-path.js';
-import { ask, serve } from './support.js';
+import { HttpError, sendFile } from '../../lib/index.js';
+import type { HttpRequest } from '../../lib/index.js';
+import { entriesResponse, listingResponse, MAX_LISTING_ENTRIES, type ListingEntry } from '../../lib/static/listing.js';
+import { resolveRequestPath } from '../../lib/static/safe-path.js';
+import { ask, serve } from '../support.js';
 
 /** Names that break naive HTML or URL building: markup, quotes, entities, spaces, escapes, URL delimiters. */
 const HOSTILE = [

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import zlib from 'node:zlib';
-import { serveDirectory, type ServeDirectoryOptions } from '../lib/index.js';
-import { serve } from './support.js';
+import { serveDirectory, type ServeDirectoryOptions } from '../../lib/index.js';
+import { serve } from '../support.js';
 
 /** Compressible text that is not one repeated byte. */
 function textOf(length: number): Buffer {

@@ -10,9 +10,9 @@ import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { serveDirectory, type ServeDirectoryOptions } from '../lib/index.js';
-import { uploadDirUrl } from '../lib/static/upload-location.js';
-import { ask, serve } from './support.js';
+import { serveDirectory, type ServeDirectoryOptions } from '../../lib/index.js';
+import { uploadDirUrl } from '../../lib/static/upload-location.js';
+import { ask, serve } from '../support.js';
 
 const BYTES = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 31) % 256));
 

@@ -8,8 +8,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { serveDirectory } from '../lib/index.js';
-import { ask, errorSink, serve } from './support.js';
+import { serveDirectory } from '../../lib/index.js';
+import { ask, errorSink, serve } from '../support.js';
 
 const SECRET = 'TOP SECRET outside the root';
 let base: string;

@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import zlib from 'node:zlib';
 import etag from 'etag';
-import { sendFile, serveDirectory, type HttpRequest } from '../lib/index.js';
-import { ask, connectRaw, serve } from './support.js';
-import { allClosed } from './support-fds.js';
+import { sendFile, serveDirectory, type HttpRequest } from '../../lib/index.js';
+import { ask, connectRaw, serve } from '../support.js';
+import { allClosed } from '../support-fds.js';
 
 const OLD = Buffer.alloc(1 << 20, 'A');
 const NEW = Buffer.alloc(2 << 20, 'B');
@@ -32,7 +32,7 @@ function tempDir(t: TestContext): string {
  * `next.tmp` over `name` (as an upload or a deploy does), then returns the
  * response: the worst moment, after every stat and before any byte is read.
  */
-async function racingServer(t: TestContext, dir: string, name: string, answer: (request: HttpRequest) => Promise<import('../lib/index.js').HttpResponse>) {
+async function racingServer(t: TestContext, dir: string, name: string, answer: (request: HttpRequest) => Promise<import('../../lib/index.js').HttpResponse>) {
   return serve(t, async (request) => {
     const response = await answer(request);
     renameSync(join(dir, 'next.tmp'), join(dir, name));

@@ -10,9 +10,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
-import { HttpError, ValueError, sendFile, serveDirectory, text } from '../lib/index.js';
-import type { ServeDirectoryOptions } from '../lib/index.js';
-import { ask, connectRaw, errorSink, serve } from './support.js';
+import { HttpError, ValueError, sendFile, serveDirectory, text } from '../../lib/index.js';
+import type { ServeDirectoryOptions } from '../../lib/index.js';
+import { ask, connectRaw, errorSink, serve } from '../support.js';
 
 const WHEN = new Date('2021-03-04T05:06:07Z');
 const LAST_MODIFIED = 'Thu, 04 Mar 2021 05:06:07 GMT';

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { serveDirectory } from '../lib/index.js';
-import { serve } from './support.js';
+import { serveDirectory } from '../../lib/index.js';
+import { serve } from '../support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 

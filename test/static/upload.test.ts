@@ -8,8 +8,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { uploadResponse, type UploadOptions } from '../lib/static/upload.js';
-import { ask, connectRaw, errorSink, serve, sleep, statusLines } from './support.js';
+import { uploadResponse, type UploadOptions } from '../../lib/static/upload.js';
+import { ask, connectRaw, errorSink, serve, sleep, statusLines } from '../support.js';
 
 /** A fresh directory, as its real path (the contract of `UploadOptions.dir`), removed after the test. */
 function tempDir(t: TestContext, label = 'upload'): string {

@@ -16,8 +16,8 @@ import { chmodSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { ROOT } from './support-process.js';
-import { connectRaw, parseRaw } from './support.js';
+import { ROOT } from '../support-process.js';
+import { connectRaw, parseRaw } from '../support.js';
 
 /** The child: serveDirectory on argv[2]; with `exhaust`, it then opens /dev/null until EMFILE and frees one slot for the client's socket. */
 const SERVER = `

@@ -14,10 +14,10 @@ import { after, before, test, type TestContext } from 'node:test';
 import zlib from 'node:zlib';
 import etag from 'etag';
 import mime from 'mime-types';
-import type { ServerOptions } from '../lib/index.js';
-import { chooseEncoding, encodedStream, type CompressOptions } from '../lib/static/compress.js';
-import type { ServedFile } from '../lib/static/served-file.js';
-import { ask, decodeChunked, errorSink, serve } from './support.js';
+import type { ServerOptions } from '../../lib/index.js';
+import { chooseEncoding, encodedStream, type CompressOptions } from '../../lib/static/compress.js';
+import type { ServedFile } from '../../lib/static/served-file.js';
+import { ask, decodeChunked, errorSink, serve } from '../support.js';
 
 const LIMITS: CompressOptions = { minSize: 1000, maxSize: 40_000 };
 

@@ -9,9 +9,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { BIN, ROOT, exitWithin, run, type Running } from './support-process.js';
-import { rawRequest, sleep } from './support.js';
-import { ADA_REQUEST, ADA_TRANSCRIPT, normalize } from './trace-support.js';
+import { BIN, ROOT, exitWithin, run, type Running } from '../support-process.js';
+import { rawRequest, sleep } from '../support.js';
+import { ADA_REQUEST, ADA_TRANSCRIPT, normalize } from '../trace/support.js';
 
 const SERVING = /^Serving (.+) at (http:\/\/127\.0\.0\.1:(\d+)\/)$/m;
 

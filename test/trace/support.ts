@@ -4,9 +4,9 @@
  * Date header, milliseconds).
  */
 import type { TestContext } from 'node:test';
-import type { Callback, ServerOptions } from '../lib/index.js';
-import type { TraceOptions } from '../lib/options.js';
-import { serve, sleep, type Served } from './support.js';
+import type { Callback, ServerOptions } from '../../lib/index.js';
+import type { TraceOptions } from '../../lib/options.js';
+import { serve, sleep, type Served } from '../support.js';
 
 export interface Traced extends Served {
   /** Everything the trace printed so far. */

@@ -10,10 +10,10 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { parseSize } from '../lib/cli/flag-values.js';
-import { UsageError } from '../lib/cli/shared.js';
-import { makeCertificate } from './support.js';
-import { exitWithin, run } from './support-process.js';
+import { parseSize } from '../../lib/cli/flag-values.js';
+import { UsageError } from '../../lib/cli/shared.js';
+import { makeCertificate } from '../support.js';
+import { exitWithin, run } from '../support-process.js';
 
 const pair = makeCertificate();
 const other = makeCertificate();

@@ -9,8 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync,
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { ask } from './support.js';
-import { exitWithin, run, type Running } from './support-process.js';
+import { ask } from '../support.js';
+import { exitWithin, run, type Running } from '../support-process.js';
 
 /** A directory (its name with a space and a non-ASCII letter), removed after the test. */
 function directory(t: TestContext, label = 'site'): string {
