@@ -147,7 +147,7 @@ export function refuseConnection(socket: Socket, tls: boolean): void {
     `Content-Length: ${text.length}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n${text}`,
     () => socket.destroy(),
   );
-  // Nothing more is read from it: over HTTPS Node's parser may already be attached, and must not hand us a request.
+  // Nothing more is read from it: no parser is attached to a refused connection, and none will be.
   socket.pause();
 }
 
