@@ -3,8 +3,16 @@ import { refuseConnection } from './connection.js';
 
 /** Refusals of one address answered at once in each second; later ones are held (see `RefusalPacer`). */
 export const REFUSAL_BURST = 8;
-/** How long a held refusal waits, unread, before its answer, on average (see `hold`). */
-export const REFUSAL_HOLD_MS = 1000;
+/**
+ * How long a held refusal waits, unread, before its answer, on average: from
+ * half of it to one and a half (see `hold`). Long, because libuv accepts one
+ * connection per turn of a busy event loop: every refused connection that
+ * comes back takes one of those turns from the other addresses waiting in
+ * the same listen queue. (Measured in bench/RESULTS.md: with 1 s, another
+ * address waited 0.2 to 1 s under a flood; with 5 s, as long as with raw
+ * `node:http`.)
+ */
+export const REFUSAL_HOLD_MS = 5000;
 
 /**
  * Paces the refusals of connections over a limit (`maxConnections`,
@@ -16,10 +24,10 @@ export const REFUSAL_HOLD_MS = 1000;
  * which every address shares, overflows. Other clients' handshakes are then
  * dropped, and they wait seconds for the kernel's retry. So each address
  * gets its first `REFUSAL_BURST` refusals of a second at once, and after
- * that a refused connection is held, paused and unread, for
+ * that a refused connection is held, paused and unread, for about
  * `REFUSAL_HOLD_MS` before it is answered: an address can then make the
  * server accept no faster than its refused connections come back, once a
- * second each. Held connections cost a descriptor each, so at most `maxHeld`
+ * hold each. Held connections cost a descriptor each, so at most `maxHeld`
  * are held; past that a refusal is a reset, the cheapest no there is.
  */
 export class RefusalPacer {
