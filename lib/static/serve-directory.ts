@@ -12,6 +12,7 @@ import { findPrecompressed } from './precompressed.js';
 import { realPathInside, resolveRequestPath } from './safe-path.js';
 import type { ServedFile } from './served-file.js';
 import { resolveStaticOptions, type Mount, type ServeDirectoryOptions, type StaticOptions } from './static-options.js';
+import { refuseCrossOriginWrite } from './same-origin.js';
 import { uploadResponse } from './upload.js';
 import { uploadUrlOf } from './upload-location.js';
 
@@ -76,7 +77,10 @@ export function serveDirectory(options: ServeDirectoryOptions): StaticCallback {
       case 'PUT':
       case 'POST':
       case 'DELETE':
-        if (methods.includes(request.verb)) return uploadResponse(request, targetPath(request), config.upload!);
+        if (methods.includes(request.verb)) {
+          refuseCrossOriginWrite(request, config.cors);
+          return uploadResponse(request, targetPath(request), config.upload!);
+        }
     }
     throw new HttpError(405, 'Method Not Allowed', { headers: { Allow: allow } });
   }
