@@ -35,6 +35,7 @@ export class RefusalPacer {
   private readonly recent = new Map<string, number>();
   private windowStart = 0;
   private readonly held = new Set<Socket>();
+  private stopped = false;
 
   constructor(private readonly maxHeld: number, private readonly tls: boolean) {}
 
@@ -47,7 +48,8 @@ export class RefusalPacer {
     }
     const count = (this.recent.get(peer) ?? 0) + 1;
     this.recent.set(peer, count);
-    if (count <= REFUSAL_BURST) {
+    // A stopping listener holds nothing: stopping waits for every connection to close.
+    if (count <= REFUSAL_BURST || this.stopped) {
       refuseConnection(socket, this.tls);
       return;
     }
@@ -60,6 +62,7 @@ export class RefusalPacer {
 
   /** Ends every held refusal now: the listener is stopping, and no connection may outlive it. */
   stop(): void {
+    this.stopped = true;
     for (const socket of this.held) socket.destroy();
     this.held.clear();
   }
