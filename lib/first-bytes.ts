@@ -9,6 +9,13 @@ const HTTP2_PREFACE_LINE = 'PRI * HTTP/2.0';
 /** What to do with a connection's first bytes: hand these bytes to the parser, or refuse with a status. */
 type Verdict = Buffer | { status: number; text?: string };
 
+/** How one kind of port judges its connections' first bytes. */
+export interface FirstBytesRules {
+  classify(chunk: Buffer): Verdict;
+  /** The status for a client still silent after `headersTimeout`; none: the connection is just closed. */
+  silence?: number;
+}
+
 /**
  * Looks at the first chunk of a connection before Node's parser (HTTP, or
  * TLS on an HTTPS port) gets it, for what that parser cannot answer well on
@@ -21,11 +28,8 @@ type Verdict = Buffer | { status: number; text?: string };
  * nothing gets 408 after `headersTimeout`, as Node would answer it; a TLS
  * one is closed then (Node's TLS handshake deadline would take 120 s).
  */
-export function inspectFirstBytes(
-  socket: Socket, headersTimeout: number, classify: (chunk: Buffer) => Verdict, handOver: () => void,
-): void {
-  // A silent TLS client cannot read an HTTP status either: it is just let go.
-  const silence = classify === tlsPortVerdict ? undefined : 408;
+export function inspectFirstBytes(socket: Socket, headersTimeout: number, rules: FirstBytesRules, handOver: () => void): void {
+  const { classify, silence } = rules;
   const onError = () => {};
   let timer: NodeJS.Timeout | undefined;
   let settled = false;
@@ -85,19 +89,21 @@ export function inspectFirstBytes(
  * other method (0.9 knew only GET) still gets 400. The HTTP/2
  * prior-knowledge preface gets 505.
  */
-export function plainHttpVerdict(http09: boolean): (chunk: Buffer) => Verdict {
-  return (chunk) => {
-    const lineFeed = chunk.indexOf(0x0a);
-    // No complete first line, or a bare LF (llhttp's to judge): nothing to add.
-    if (lineFeed < 1 || chunk[lineFeed - 1] !== 0x0d) return chunk;
-    const line = chunk.toString('latin1', 0, lineFeed - 1);
-    if (line === HTTP2_PREFACE_LINE) return { status: 505 };
-    if (!VERSIONLESS_LINE.test(line)) return chunk;
-    if (!http09 || !line.startsWith('GET ')) return { status: 400 };
-    // More bytes came with the line (the blank line, or headers llhttp accepts): they go on as they came.
-    if (lineFeed + 1 < chunk.length) return chunk;
-    return Buffer.concat([chunk, CRLF]);
-  };
+export function plainHttpRules(http09: boolean): FirstBytesRules {
+  return { classify: (chunk) => plainHttpVerdict(chunk, http09), silence: 408 };
+}
+
+function plainHttpVerdict(chunk: Buffer, http09: boolean): Verdict {
+  const lineFeed = chunk.indexOf(0x0a);
+  // No complete first line, or a bare LF (llhttp's to judge): nothing to add.
+  if (lineFeed < 1 || chunk[lineFeed - 1] !== 0x0d) return chunk;
+  const line = chunk.toString('latin1', 0, lineFeed - 1);
+  if (line === HTTP2_PREFACE_LINE) return { status: 505 };
+  if (!VERSIONLESS_LINE.test(line)) return chunk;
+  if (!http09 || !line.startsWith('GET ')) return { status: 400 };
+  // More bytes came with the line (the blank line, or headers llhttp accepts): they go on as they came.
+  if (lineFeed + 1 < chunk.length) return chunk;
+  return Buffer.concat([chunk, CRLF]);
 }
 
 /** A TLS record of type handshake: how every TLS connection begins (RFC 8446, section 5.1). */
@@ -111,7 +117,10 @@ const REQUEST_LINE_START = /^[A-Z]{3,10} /;
  * closed connection. It gets a plain-text 400 saying what to use, as nginx
  * answers it. Anything else is the TLS layer's to judge.
  */
-export function tlsPortVerdict(chunk: Buffer): Verdict {
-  if (chunk[0] === TLS_HANDSHAKE || !REQUEST_LINE_START.test(chunk.toString('latin1', 0, 11))) return chunk;
-  return { status: 400, text: 'This port speaks HTTPS: use an https:// URL (the plain HTTP request was sent to an HTTPS port).\n' };
-}
+export const TLS_PORT_RULES: FirstBytesRules = {
+  classify(chunk) {
+    if (chunk[0] === TLS_HANDSHAKE || !REQUEST_LINE_START.test(chunk.toString('latin1', 0, 11))) return chunk;
+    return { status: 400, text: 'This port speaks HTTPS: use an https:// URL (the plain HTTP request was sent to an HTTPS port).\n' };
+  },
+  // A silent TLS client could not read an HTTP status either: it is just let go.
+};

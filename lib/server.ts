@@ -7,7 +7,7 @@ import {
 } from './connection.js';
 import { ConnectionState } from './connection-state.js';
 import { watchDeadlines } from './deadlines.js';
-import { inspectFirstBytes, plainHttpVerdict, tlsPortVerdict } from './first-bytes.js';
+import { inspectFirstBytes, plainHttpRules, TLS_PORT_RULES } from './first-bytes.js';
 import { createRequestListener, type ListenerContext } from './listener.js';
 import { loadTls, type ResolvedOptions } from './options.js';
 import { RefusalPacer } from './refusals.js';
@@ -102,7 +102,7 @@ export async function startListener(
   // The first bytes are looked at before Node's parser (HTTP, or TLS) takes the connection (see first-bytes.ts).
   const [parseConnection] = server.listeners('connection') as Array<(socket: Socket) => void>;
   server.removeListener('connection', parseConnection!);
-  const classify = options.tls ? tlsPortVerdict : plainHttpVerdict(options.http09);
+  const firstBytes = options.tls ? TLS_PORT_RULES : plainHttpRules(options.http09);
   server.on('connection', (socket: Socket) => {
     // Plain HTTP is tapped before anything is read or written, so that every refusal shows too.
     const parserAttached = options.tls ? undefined : wire?.tapConnection(socket, { parserAttached: false, secure: false });
@@ -125,7 +125,7 @@ export async function startListener(
       const left = (perPeer.get(peer) ?? 1) - 1;
       if (left === 0) perPeer.delete(peer); else perPeer.set(peer, left);
     });
-    inspectFirstBytes(socket, options.headersTimeout, classify, () => {
+    inspectFirstBytes(socket, options.headersTimeout, firstBytes, () => {
       parseConnection!.call(server, socket);
       parserAttached?.();
       // Node's HTTP parser reads from the stream, which the look at the first bytes left paused.
