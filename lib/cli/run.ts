@@ -35,6 +35,8 @@ Options:
       --trace=wire    also print the raw bytes that came in and went out
       --expose-errors send the error and its stack in the body of a 500, not just
                       "Internal Server Error" (for class; never on a public server)
+      --http09        answer HTTP/0.9 request lines (GET /path, no version) 0.9 style,
+                      the body alone, instead of 400 (to watch the oldest HTTP in class)
       --tls-cert FILE serve HTTPS with this PEM certificate (needs --tls-key)
       --tls-key FILE  the certificate's PEM private key
   -h, --help          show this help
@@ -49,6 +51,7 @@ const RUN_OPTIONS = {
   watch: { type: 'boolean', short: 'w' },
   trace: { type: 'string' },
   'expose-errors': { type: 'boolean' },
+  http09: { type: 'boolean' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -83,6 +86,7 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     // The server's own one-line report, with the line of the script that threw.
     onError: (error, request) => reportToStderr(withLocation(error), request),
     exposeErrors: values['expose-errors'] ?? false,
+    http09: values.http09 ?? false,
     ...(tls ? { tls } : {}),
     ...(trace === undefined ? {} : {
       trace: {

@@ -276,7 +276,20 @@ test('run --help shows an example script and every option', async (t) => {
   const help = command.stdout();
   assert.match(help, /^Usage: httpserver run \[options\] SCRIPT\n/);
   assert.match(help, /export default function \(request\) \{\n {4}return \{ statuscode: 200, message: `Hello from \$\{request\.path\}\\n` \};/);
-  for (const flag of ['--port', '--host', '--watch', '--trace', '--trace=wire', '--help']) assert.ok(help.includes(flag), flag);
+  for (const flag of ['--port', '--host', '--watch', '--trace', '--trace=wire', '--http09', '--help']) assert.ok(help.includes(flag), flag);
+});
+
+test('run --http09 answers an HTTP/0.9 request line with the body alone; without it, 400', async (t) => {
+  const dir = scripts(t, { 'ok.mjs': MODULE('ok') });
+  for (const [flags, expected] of [[['--http09'], /^ok \/old$/], [[], /^HTTP\/1\.1 400 Bad Request\r\n/]] as const) {
+    const server = run(t, ['run', 'ok.mjs', '--port', '0', ...flags], undefined, dir);
+    const { port } = new URL(await started(server));
+    const { text, closed } = await rawRequest(Number(port), 'GET /old\r\n', { idleMs: 2000 });
+    assert.match(text, expected);
+    assert.equal(closed, true);
+    server.child.kill('SIGTERM');
+    assert.equal(await exitWithin(server), 0);
+  }
 });
 
 test('run: the PORT environment variable is the default port (PORT=0 make run); a bad one is a usage error', async (t) => {
