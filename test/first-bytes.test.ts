@@ -42,11 +42,11 @@ test('a TLS port closes a connection that sends nothing after headersTimeout, wi
 test('a request head that arrived while the event loop was blocked past headersTimeout is served, not 408', async (t) => {
   const { port } = await serve(t, (request) => {
     if (request.path === '/block') {
-      const until = performance.now() + 1500;
+      const until = performance.now() + 2500;
       while (performance.now() < until);
     }
     return { statuscode: 200, message: `done ${request.path}` };
-  }, { headersTimeout: 1000, requestTimeout: 5000 });
+  }, { headersTimeout: 2000, requestTimeout: 5000 });
   // Another process opens a connection and leaves it silent; a second connection, answered, shows the
   // server has accepted the first (it accepts in order). 300 ms after saying so, it sends its request
   // on the first connection, while this process is blocked.
