@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { corsHeaders, type CorsRequestHeaders } from './cors.js';
 import { ResponseError, asError, isError, readSafely, safeString, statusOf } from './errors.js';
+import { setLiveTimeout } from './live-timer.js';
 import type { ResolvedOptions } from './options.js';
 import { safelyReport } from './report.js';
 import { abortRequest } from './request.js';
@@ -129,7 +130,8 @@ function awaitCallback(
 ): Promise<unknown> {
   if (timeout === 0) return Promise.resolve(result);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
+    // Time the event loop was blocked (by another callback, say) is not this callback's to answer for.
+    const timer = setLiveTimeout(() => {
       const reason = Object.assign(new Error(`The callback did not answer within ${timeout} ms`), {
         status: 503, expose: true, code: 'ERR_CALLBACK_TIMEOUT',
       });

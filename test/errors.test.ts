@@ -301,6 +301,35 @@ test('callbackTimeout: a callback that never settles gets 503 after the timeout'
   await assertStillServing(port);
 });
 
+// Issue 11, defect 7 (the callback's share): a block of the event loop by another callback counted against this one.
+test('callbackTimeout: time another callback blocks the event loop does not count against a waiting callback', async (t) => {
+  const { onError, errors } = errorSink();
+  let blocked!: () => void;
+  const blockOver = new Promise<void>((resolve) => { blocked = resolve; });
+  let waiting!: () => void;
+  const waitingStarted = new Promise<void>((resolve) => { waiting = resolve; });
+  const { port } = await serve(t, async (request) => {
+    if (request.path === '/block') {
+      const until = performance.now() + 1200;
+      while (performance.now() < until);
+      blocked();
+      return { statuscode: 200 };
+    }
+    waiting();
+    // This callback's own work is short (50 ms, after the block); the block makes it late by the wall clock.
+    await blockOver;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return { statuscode: 200, message: 'answered' };
+  }, { onError, callbackTimeout: 1000 });
+  const reply = ask(port, '/wait', { idleMs: 5000 });
+  await waitingStarted;
+  await ask(port, '/block', { idleMs: 5000 });
+  const answer = await reply;
+  assert.equal(answer.statusLine, 'HTTP/1.1 200 OK');
+  assert.equal(answer.body, 'answered');
+  assert.deepEqual(errors, []);
+});
+
 test('callbackTimeout: request.signal aborts with the timeout, so the callback can give up its work', async (t) => {
   const { onError } = errorSink();
   let reason: unknown;
