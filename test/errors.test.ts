@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HttpError, ValueError } from '../lib/index.js';
 import type { Callback, FileLike, HttpResponse } from '../lib/index.js';
-import { ask, captureStderr, connectRaw, errorSink, serve, sleep, statusLines } from './support.js';
+import { ask, blockEventLoop, captureStderr, connectRaw, errorSink, serve, sleep, statusLines } from './support.js';
 
 /** Answers /good with 200 'fine' and everything else with `failing`. */
 function failingAt(failing: Callback): Callback {
@@ -310,8 +310,7 @@ test('callbackTimeout: time another callback blocks the event loop does not coun
   const waitingStarted = new Promise<void>((resolve) => { waiting = resolve; });
   const { port } = await serve(t, async (request) => {
     if (request.path === '/block') {
-      const until = performance.now() + 1200;
-      while (performance.now() < until);
+      blockEventLoop(1200);
       blocked();
       return { statuscode: 200 };
     }

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import { test } from 'node:test';
-import { connectRaw, makeCertificate, serve } from './support.js';
+import { blockEventLoop, connectRaw, makeCertificate, serve } from './support.js';
 
 test('plain HTTP sent to an HTTPS port gets a plain-text 400 saying so, and HTTPS keeps working', async (t) => {
   let called = 0;
@@ -42,8 +42,7 @@ test('a TLS port closes a connection that sends nothing after headersTimeout, wi
 test('a request head that arrived while the event loop was blocked past headersTimeout is served, not 408', async (t) => {
   const { port } = await serve(t, (request) => {
     if (request.path === '/block') {
-      const until = performance.now() + 2500;
-      while (performance.now() < until);
+      blockEventLoop(2500);
     }
     return { statuscode: 200, message: `done ${request.path}` };
   }, { headersTimeout: 2000, requestTimeout: 5000 });

@@ -112,6 +112,16 @@ export function errorSink(): { errors: Error[]; onError: (error: Error) => void 
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Blocks the event loop for `ms`, as a callback that computes without
+ * yielding does: for the tests of what a blocked server must not blame on
+ * its clients or other callbacks.
+ */
+export function blockEventLoop(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
 export interface RawConnection {
   socket: net.Socket;
   /** Everything received so far, as latin1 text. */

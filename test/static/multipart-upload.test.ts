@@ -162,7 +162,17 @@ test('a malformed body (no closing boundary, no boundary at all) is 400 and stor
 
 test('a client that leaves in the middle of a file leaves no temp file and no stored file', async (t) => {
   const dir = tempDir(t);
-  const { port } = await start(t, dir);
+  // The upload's own clean-up runs before its callback settles: that is the moment to look at the directory.
+  const files = serveDirectory({ root: dir, list: true, upload: { dir, maxSize: 64 * 1024 } });
+  let settled!: () => void;
+  const callbackSettled = new Promise<void>((resolve) => { settled = resolve; });
+  const { port } = await serve(t, async (request) => {
+    try {
+      return await files(request);
+    } finally {
+      settled();
+    }
+  });
   const body = formBody([{ filename: 'first.txt', content: 'complete' }, { filename: 'partial.bin', content: Buffer.alloc(50_000, 2) }]);
   const connection = await connectRaw(t, port);
   connection.socket.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\nContent-Length: ${body.length}\r\n\r\n`);
@@ -172,8 +182,7 @@ test('a client that leaves in the middle of a file leaves no temp file and no st
   while (readdirSync(dir).filter((name) => name.endsWith('.upload')).length < 2 && Date.now() < until) await sleep(5);
   assert.equal(readdirSync(dir).filter((name) => name.endsWith('.upload')).length, 2, 'the upload was under way');
   connection.socket.destroy();
-  const gone = Date.now() + 2000;
-  while (readdirSync(dir).length > 0 && Date.now() < gone) await sleep(10);
+  await callbackSettled;
   assert.deepEqual(readdirSync(dir), []);
   assert.deepEqual(await allClosed(dir), []);
 });
